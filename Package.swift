@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (dependencies point inward only), see README.md:
+//   executables -> drivers (SluiceHarness, SluiceDrivers, SluicePcap, SluiceTrace) -> SluiceCore
+// SluiceCore has no dependencies and does not import Foundation.
+let package = Package(
+    name: "Sluice",
+    products: [
+        .library(name: "SluiceCore", targets: ["SluiceCore"]),
+        .library(name: "SluicePcap", targets: ["SluicePcap"]),
+        .library(name: "SluiceHarness", targets: ["SluiceHarness"]),
+        .library(name: "SluiceDrivers", targets: ["SluiceDrivers"]),
+        .library(name: "SluiceTrace", targets: ["SluiceTrace"]),
+        .executable(name: "sluice-send", targets: ["sluice-send"]),
+        .executable(name: "sluice-recv", targets: ["sluice-recv"]),
+        .executable(name: "sluice-trace", targets: ["sluice-trace"]),
+        .executable(name: "sluice-bench", targets: ["sluice-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // Core: wire format, storage, the sans-IO engine. No dependencies, no Foundation.
+        .target(name: "SluiceCore"),
+
+        // libpcap, through its system header.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(name: "SluicePcap", dependencies: ["SluiceCore", "CPcap"]),
+
+        // Drivers.
+        .target(name: "SluiceHarness", dependencies: [
+            "SluiceCore", "SluicePcap",
+            .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "HeapModule", package: "swift-collections"),
+        ]),
+        .target(name: "SluiceDrivers", dependencies: [
+            "SluiceCore", "SluicePcap",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "SluiceTrace", dependencies: ["SluiceCore", "SluicePcap"]),
+
+        // Executables: thin.
+        .executableTarget(name: "sluice-send", dependencies: [
+            "SluiceCore", "SluiceDrivers", "SluicePcap",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sluice-recv", dependencies: [
+            "SluiceCore", "SluiceDrivers", "SluicePcap",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sluice-trace", dependencies: [
+            "SluiceCore", "SluicePcap", "SluiceTrace",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sluice-bench", dependencies: [
+            "SluiceCore", "SluiceHarness",
+        ]),
+
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluicePcapTests", dependencies: ["SluiceCore", "SluicePcap"]),
+        .testTarget(name: "SluiceHarnessTests", dependencies: ["SluiceCore", "SluiceHarness", "SluicePcap"]),
+        .testTarget(name: "SluiceTraceTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTrace"]),
+        .testTarget(name: "SluiceInteropTests", dependencies: ["SluiceCore", "SluiceDrivers", "SluicePcap"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
