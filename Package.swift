@@ -40,8 +40,10 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
+        // signalfd and the TUN ioctl constants, which Swift's Glibc module lacks (FIELD-NOTES.md).
+        .target(name: "CSluiceSystem"),
         .target(name: "SluiceDrivers", dependencies: [
-            "SluiceCore", "SluicePcap",
+            "SluiceCore", "SluicePcap", "CSluiceSystem",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "SluiceTrace", dependencies: ["SluiceCore", "SluicePcap"]),

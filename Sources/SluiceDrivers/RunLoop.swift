@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import CSluiceSystem
+import SluiceCore
+
+/// An application on top of the engine, driven by `RunLoop`: sluice-send's writer, sluice-recv's
+/// reader.
+package protocol LinkApplication: AnyObject {
+    /// Called once before the first packet (listen or connect here).
+    func start(_ endpoint: Endpoint, at now: Instant) throws(LinkError)
+    /// One event from the engine.
+    func handle(_ event: EndpointEvent, _ endpoint: Endpoint, at now: Instant)
+    /// Moves application data (write into / read out of the engine). Returns when it wants to
+    /// run again even without an event (a token bucket refilling), or `nil`.
+    func service(_ endpoint: Endpoint, at now: Instant) -> Instant?
+    /// The user pressed Ctrl-C (or sent SIGTERM) for the `count`-th time.
+    func interrupt(count: Int, _ endpoint: Endpoint, at now: Instant)
+    /// The loop stops when this becomes true.
+    var isDone: Bool { get }
+    /// The live progress line (a terminal only).
+    func progressLine(_ endpoint: Endpoint, at now: Instant) -> String
+}
+
+/// The drivers' event loop, shared by sluice-send and sluice-recv. It follows the call order
+/// documented on `Endpoint`:
+///
+/// 1. drain every readable packet from the link (non-IPv4 ones are skipped and counted), feeding
+///    each to `receive(_:at:)` with a fresh `now` and writing it to the capture;
+/// 2. run `handleTimeout(at:)` when `nextDeadline` has passed;
+/// 3. alternate between the application (events, reads, writes) and `pollTransmit(into:at:)`
+///    until neither has anything to do; every packet sent is also captured;
+/// 4. sleep in `ppoll` on the link and the signal descriptor until the earliest of
+///    `nextDeadline`, the application's own wake-up and the next progress refresh.
+///
+/// Not thread-safe: the thread that calls `run` owns the loop, its endpoint and its link.
+package final class RunLoop {
+    package let endpoint: Endpoint
+    package let link: any PacketLink
+    package let capture: (any PacketCapture)?
+    package let signals: InterruptSignals?
+    package let clock = MonotonicClock()
+    /// Show a progress line (only when standard error is a terminal).
+    package var showsProgress: Bool
+
+    package private(set) var packetsReceived = 0
+    package private(set) var packetsSent = 0
+    /// Packets from the link that were not IPv4 (IPv6 router solicitations on a fresh TUN).
+    package private(set) var nonIPv4Skipped = 0
+    /// Packets the link had no room for (counted, left to TCP to recover like any loss).
+    package private(set) var linkDrops = 0
+    package private(set) var interrupts = 0
+
+    private var receiveBuffer: UnsafeMutableRawBufferPointer
+    private var transmitBuffer: UnsafeMutableRawBufferPointer
+    private let wallClockOffset: Int64
+    private var pollDescriptors: [pollfd]
+
+    package init(endpoint: Endpoint, link: any PacketLink, capture: (any PacketCapture)?, signals: InterruptSignals?,
+                 showsProgress: Bool = Console.standardErrorIsTerminal) {
+        self.endpoint = endpoint
+        self.link = link
+        self.capture = capture
+        self.signals = signals
+        self.showsProgress = showsProgress
+        receiveBuffer = .allocate(byteCount: packetBufferSize, alignment: 8)
+        transmitBuffer = .allocate(byteCount: packetBufferSize, alignment: 8)
+        wallClockOffset = wallClockNanoseconds() - MonotonicClock().now().nanoseconds
+        pollDescriptors = [pollfd(fd: link.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+        if let signals { pollDescriptors.append(pollfd(fd: signals.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
+    }
+
+    deinit {
+        receiveBuffer.deallocate()
+        transmitBuffer.deallocate()
+    }
+
+    /// Runs until `application.isDone`; throws when the link fails.
+    package func run(_ application: some LinkApplication) throws(LinkError) {
+        try application.start(endpoint, at: clock.now())
+        var nextProgress = clock.now()
+        defer {
+            if showsProgress { Console.clearProgress() }
+            capture?.flushCapture()
+        }
+        while !application.isDone {
+            // 1. Packets in.
+            var drained = 0
+            while drained < packetsPerWakeup, let n = try link.receive(into: receiveBuffer) {
+                drained += 1
+                let now = clock.now()
+                let packet = UnsafeRawBufferPointer(rebasing: receiveBuffer[..<n])
+                guard n > 0, packet[0] >> 4 == 4 else {
+                    nonIPv4Skipped += 1
+                    continue
+                }
+                packetsReceived += 1
+                capture?.write(packet, timestamp: wallTime(now))
+                endpoint.receive(packet, at: now)
+            }
+            if let signals {
+                let count = signals.drain()
+                for _ in 0..<count {
+                    interrupts += 1
+                    application.interrupt(count: interrupts, endpoint, at: clock.now())
+                }
+            }
+            // 2. Timers.
+            var now = clock.now()
+            if let deadline = endpoint.nextDeadline, deadline <= now {
+                endpoint.handleTimeout(at: now)
+            }
+            // 3. Application and transmit, until quiet.
+            var wake: Instant?
+            for _ in 0..<roundsPerWakeup {
+                var busy = false
+                while let event = endpoint.pollEvent() {
+                    busy = true
+                    application.handle(event, endpoint, at: now)
+                }
+                wake = application.service(endpoint, at: now)
+                if try transmit(at: now) > 0 { busy = true }
+                if !busy { break }
+                now = clock.now()
+            }
+            if showsProgress, now >= nextProgress {
+                Console.progress(application.progressLine(endpoint, at: now))
+                nextProgress = now + progressInterval
+            }
+            if application.isDone { break }
+            // 4. Sleep.
+            var until = earliest(endpoint.nextDeadline, wake)
+            if showsProgress { until = earliest(until, nextProgress) }
+            try sleep(until: drained == packetsPerWakeup ? now : until)
+        }
+        // Send what the last step queued (a final ACK, FIN or RST).
+        _ = try transmit(at: clock.now())
+    }
+
+    /// Drains `pollTransmit`; returns how many packets went out.
+    private func transmit(at now: Instant) throws(LinkError) -> Int {
+        var sent = 0
+        while sent < packetsPerWakeup, let n = endpoint.pollTransmit(into: transmitBuffer, at: now) {
+            let packet = UnsafeRawBufferPointer(rebasing: transmitBuffer[..<n])
+            capture?.write(packet, timestamp: wallTime(now))
+            if try link.send(packet) { packetsSent += 1 } else { linkDrops += 1 }
+            sent += 1
+        }
+        return sent
+    }
+
+    /// Blocks in `ppoll` until a packet or signal arrives or `until` passes (`nil`: no deadline).
+    private func sleep(until: Instant?) throws(LinkError) {
+        var wait: Int64 = -1
+        if let until { wait = max(0, until.nanoseconds - clock.now().nanoseconds) }
+        let result = sluice_poll_nanoseconds(&pollDescriptors, UInt(pollDescriptors.count), wait)
+        if result < 0, errno != EINTR { throw .system("ppoll", errno) }
+    }
+
+    private func wallTime(_ now: Instant) -> Instant {
+        Instant(nanoseconds: now.nanoseconds &+ wallClockOffset)
+    }
+}
+
+@available(*, unavailable)
+extension RunLoop: Sendable {}
+
+private func earliest(_ a: Instant?, _ b: Instant?) -> Instant? {
+    switch (a, b) {
+    case let (a?, b?): return min(a, b)
+    case let (a?, nil): return a
+    case let (nil, b?): return b
+    case (nil, nil): return nil
+    }
+}
+
+/// Larger than any IPv4 packet (65535), so no packet is ever truncated.
+private let packetBufferSize = 65_536
+/// Packets handled per direction before the loop looks at timers and the application again, so a
+/// flood in one direction cannot starve the other (the TUN figures in FIELD-NOTES.md: ≈0.5 M
+/// packets/s, so 256 packets is about half a millisecond).
+private let packetsPerWakeup = 256
+/// Application/transmit alternations per wake-up before sleeping anyway.
+private let roundsPerWakeup = 64
+/// "A few times a second" (issue 6).
+private let progressInterval: Duration = .milliseconds(250)

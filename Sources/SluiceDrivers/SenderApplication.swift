@@ -1,0 +1,169 @@
+import Crypto
+import SluiceCore
+
+/// sluice-send's application: connects, writes the payload as fast as the engine accepts it
+/// (`write` returns how much fit: that is the backpressure), hashes what was accepted (SHA-256),
+/// and closes (FIN after the data) once everything is queued. Done when the connection is gone.
+///
+/// Ctrl-C once: stop writing and close gracefully (FIN); twice: abort (RST).
+package final class SenderApplication: LinkApplication {
+    package struct Options: Sendable {
+        package var remote: SocketAddress
+        package var local: SocketAddress
+        package var json = false
+        package init(remote: SocketAddress, local: SocketAddress) {
+            self.remote = remote
+            self.local = local
+        }
+    }
+
+    package let options: Options
+    private let payload: any PayloadSource
+    private var id: ConnectionID?
+    private var connected = false
+    private var hasher = SHA256()
+    private var staging: [UInt8]
+    private var stagedStart = 0
+    private var stagedEnd = 0
+    private var sourceEnded = false
+    private var closing = false
+    private var interrupted = false
+    private var tracker = StatsTracker()
+    private var written = 0
+    /// The report, once the connection is gone.
+    package private(set) var report: TransferReport?
+    package private(set) var isDone = false
+    /// A failure reading the payload stops the run.
+    package private(set) var payloadError: LinkError?
+
+    package init(options: Options, payload: any PayloadSource) {
+        self.options = options
+        self.payload = payload
+        staging = [UInt8](repeating: 0, count: stagingSize)
+    }
+
+    /// 0 on a completed transfer, 130 when interrupted, 1 otherwise.
+    package var exitStatus: Int32 {
+        guard let report, payloadError == nil else { return 1 }
+        if report.succeeded { return 0 }
+        return report.result == "interrupted" ? 130 : 1
+    }
+
+    package func start(_ endpoint: Endpoint, at now: Instant) throws(LinkError) {
+        do {
+            id = try endpoint.connect(to: options.remote, localPort: options.local.port == 0 ? nil : options.local.port, at: now)
+        } catch {
+            throw LinkError("cannot connect to \(options.remote): \(error)")
+        }
+        tracker.start(at: now)
+    }
+
+    package func handle(_ event: EndpointEvent, _ endpoint: Endpoint, at now: Instant) {
+        guard let id else { return }
+        switch event {
+        case .connected(id):
+            connected = true
+        case .closed(id, let reason):
+            finish(endpoint, result: interrupted && reason == .normal ? "interrupted" : resultName(reason), at: now)
+        case .reset(id):
+            finish(endpoint, result: "reset", at: now)
+        default:
+            break
+        }
+    }
+
+    package func service(_ endpoint: Endpoint, at now: Instant) -> Instant? {
+        guard let id, !isDone else { return nil }
+        if connected, !closing { writeAll(id, endpoint) }
+        tracker.sample(endpoint.stats(of: id), bytes: written, at: now)
+        return nil
+    }
+
+    package func interrupt(count: Int, _ endpoint: Endpoint, at now: Instant) {
+        guard let id, !isDone else { return }
+        interrupted = true
+        if count == 1 {
+            if !closing {
+                closing = true
+                endpoint.close(id)
+            }
+        } else {
+            endpoint.abort(id)
+            finish(endpoint, result: "aborted", at: now)
+        }
+    }
+
+    package func progressLine(_ endpoint: Endpoint, at now: Instant) -> String {
+        guard let id else { return "" }
+        let state = endpoint.state(of: id).map { "\($0)" } ?? "closed"
+        let total = payload.totalBytes.map { " of \(formatBytes($0))" } ?? ""
+        return "\(formatBytes(written)) queued\(total)  \(formatBitRate(tracker.recentRate(at: now)))  peer window \(formatBytes(tracker.peerWindow))  \(state)"
+    }
+
+    /// Offers staged bytes to the engine until it takes no more or the payload ends.
+    private func writeAll(_ id: ConnectionID, _ endpoint: Endpoint) {
+        while true {
+            if stagedStart == stagedEnd {
+                if sourceEnded { break }
+                do throws(LinkError) {
+                    let n = try fillStaging()
+                    stagedStart = 0
+                    stagedEnd = n
+                    if n == 0 {
+                        sourceEnded = true
+                        break
+                    }
+                } catch {
+                    payloadError = error
+                    endpoint.abort(id)
+                    closing = true
+                    return
+                }
+            }
+            let accepted = staging.withUnsafeBytes { buffer in
+                let slice = UnsafeRawBufferPointer(rebasing: buffer[stagedStart..<stagedEnd])
+                let n = endpoint.write(id, slice)
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: slice[slice.startIndex..<(slice.startIndex + n)]))
+                return n
+            }
+            if accepted == 0 { return }
+            stagedStart += accepted
+            written += accepted
+        }
+        if sourceEnded, !closing {
+            closing = true
+            endpoint.close(id)
+        }
+    }
+
+    private func fillStaging() throws(LinkError) -> Int {
+        var result: Result<Int, LinkError> = .success(0)
+        staging.withUnsafeMutableBytes { buffer in
+            do throws(LinkError) { result = .success(try payload.fill(buffer)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
+    private func finish(_ endpoint: Endpoint, result: String, at now: Instant) {
+        guard !isDone, let id else { return }
+        isDone = true
+        tracker.sample(endpoint.stats(of: id), bytes: written, at: now)
+        var report = TransferReport(role: .sender)
+        report.local = "\(options.local.address):\(tracker.localPort ?? options.local.port)"
+        report.remote = "\(options.remote)"
+        report.result = result
+        report.bytes = written
+        report.sha256 = hexDigest(hasher.finalize())
+        if result == "completed", let total = payload.totalBytes, total != written { report.result = "incomplete" }
+        tracker.fill(&report, at: now)
+        self.report = report
+        Console.clearProgressIfTerminal()
+        if options.json { Console.output(report.json) } else { Console.error(report.human) }
+    }
+}
+
+@available(*, unavailable)
+extension SenderApplication: Sendable {}
+
+/// Payload bytes staged between the source and the engine's send buffer.
+private let stagingSize = 64 * 1024

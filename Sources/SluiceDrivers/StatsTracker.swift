@@ -1,0 +1,47 @@
+import SluiceCore
+
+/// Follows one connection's `ConnectionStats` while it lives, so its report can be written after
+/// the engine has released it, and computes the progress line's recent rate.
+struct StatsTracker {
+    private(set) var startedAt: Instant?
+    private(set) var latest: ConnectionStats?
+    private(set) var advertisedWindow = 0
+    private(set) var peerWindow = 0
+    private(set) var localPort: UInt16?
+    private var rateSampleAt: Instant?
+    private var rateSampleBytes = 0
+    private var rate: Double = 0
+    private var bytes = 0
+
+    mutating func start(at now: Instant) {
+        if startedAt == nil { startedAt = now }
+    }
+
+    /// Remembers the latest statistics (`nil` once the engine has let the connection go).
+    mutating func sample(_ stats: ConnectionStats?, bytes: Int, at now: Instant) {
+        if let stats { latest = stats }
+        self.bytes = bytes
+        guard let last = rateSampleAt else {
+            rateSampleAt = now
+            rateSampleBytes = bytes
+            return
+        }
+        let elapsed = (now - last).secondsDouble
+        if elapsed >= rateWindowSeconds {
+            rate = Double(bytes - rateSampleBytes) * 8 / elapsed
+            rateSampleAt = now
+            rateSampleBytes = bytes
+        }
+    }
+
+    /// Bits per second over the last rate window.
+    func recentRate(at now: Instant) -> Double { rate }
+
+    /// Fills the report's timing and flow-control fields from the last statistics.
+    func fill(_ report: inout TransferReport, at now: Instant) {
+        if let startedAt { report.seconds = (now - startedAt).secondsDouble }
+    }
+}
+
+/// The progress line's rate is averaged over this long.
+private let rateWindowSeconds = 0.5

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import CSluiceSystem
+
+/// A Linux TUN device carrying raw IPv4 packets (`IFF_TUN | IFF_NO_PI`: no packet-information
+/// header, one IP packet per `read`/`write`).
+///
+/// `init(name:)` attaches to the named device, creating it if absent (a created device is down
+/// and has no address until someone configures it: tools/netns-tun does). The descriptor is
+/// nonblocking; the run loop polls it.
+package final class TUNDevice: PacketLink {
+    package let name: String
+    package let fileDescriptor: Int32
+    package var label: String { "tun \(name)" }
+
+    package init(name: String) throws(TUNError) {
+        try TUNDevice.validate(name: name)
+        let fd = open(tunClonePath, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            switch code {
+            case ENOENT: throw .noCloneDevice
+            case ENXIO, ENODEV: throw .moduleMissing
+            case EPERM, EACCES: throw .notPermitted(name: name)
+            default: throw .system(operation: "open \(tunClonePath)", code: code)
+            }
+        }
+        // struct ifreq: ifr_name[IFNAMSIZ] then `short ifr_flags` (offsets checked by
+        // _Static_assert in CSluiceSystem), little-endian on x86_64 and arm64.
+        var request = [UInt8](repeating: 0, count: ifreqSize)
+        for (i, byte) in name.utf8.enumerated() { request[i] = byte }
+        let flags = UInt16(iffTun | iffNoPI)
+        request[interfaceNameSize] = UInt8(flags & 0xff)
+        request[interfaceNameSize + 1] = UInt8(flags >> 8)
+        let result = request.withUnsafeMutableBytes { ioctl(fd, tunSetInterface, $0.baseAddress!) }
+        if result < 0 {
+            let code = errno
+            close(fd)
+            switch code {
+            case EPERM, EACCES: throw .notPermitted(name: name)
+            case EBUSY: throw .busy(name: name)
+            case EINVAL: throw .notATunDevice(name: name)
+            default: throw .system(operation: "TUNSETIFF \(name)", code: code)
+            }
+        }
+        guard setNonblocking(fd) else {
+            let code = errno
+            close(fd)
+            throw .system(operation: "fcntl O_NONBLOCK", code: code)
+        }
+        self.name = name
+        self.fileDescriptor = fd
+    }
+
+    deinit { close(fileDescriptor) }
+
+    /// Interface names are 1–15 bytes (IFNAMSIZ − 1) without `/`, `:` or whitespace
+    /// (the kernel's `dev_valid_name`).
+    package static func validate(name: String) throws(TUNError) {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count < interfaceNameSize, name != ".", name != "..",
+              !bytes.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 <= 0x20 || $0 >= 0x7f })
+        else { throw .badName(name: name) }
+    }
+
+    package func receive(into buffer: UnsafeMutableRawBufferPointer) throws(LinkError) -> Int? {
+        while true {
+            let n = read(fileDescriptor, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return nil
+            case let code: throw .system("read from tun \(name)", code)
+            }
+        }
+    }
+
+    package func send(_ packet: UnsafeRawBufferPointer) throws(LinkError) -> Bool {
+        while true {
+            let n = write(fileDescriptor, packet.baseAddress, packet.count)
+            if n >= 0 { return true }
+            switch errno {
+            case EINTR: continue
+            // EAGAIN: queue full; EIO: the device is down (packets are dropped, as on a wire).
+            case EAGAIN, EIO, ENOBUFS: return false
+            case let code: throw .system("write to tun \(name)", code)
+            }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension TUNDevice: Sendable {}
+
+/// Why a TUN device could not be opened; each message is one line naming the fix.
+package enum TUNError: Error, CustomStringConvertible, Sendable {
+    case noCloneDevice
+    case moduleMissing
+    case notPermitted(name: String)
+    case busy(name: String)
+    case badName(name: String)
+    case notATunDevice(name: String)
+    case system(operation: String, code: Int32)
+
+    package var description: String {
+        switch self {
+        case .noCloneDevice:
+            return "\(tunClonePath) does not exist: create it with `mknod /dev/net/tun c 10 200` (or load the module: `modprobe tun`)"
+        case .moduleMissing:
+            return "\(tunClonePath) has no driver behind it: load the TUN module with `modprobe tun`"
+        case .notPermitted(let name):
+            return "not permitted to open TUN device '\(name)': run as root (sudo) or grant CAP_NET_ADMIN (`setcap cap_net_admin+ep BINARY`)"
+        case .busy(let name):
+            return "TUN device '\(name)' is busy: another process has it open; stop it or choose another --tun name"
+        case .badName(let name):
+            return "bad TUN device name '\(name)': use 1-15 characters without '/', ':' or spaces (e.g. tun0)"
+        case .notATunDevice(let name):
+            return "'\(name)' exists but is not a TUN device (IFF_TUN, no packet info): delete it (`ip link del \(name)`) or choose another --tun name"
+        case .system(let operation, let code):
+            return "\(operation) failed: \(errorText(code))"
+        }
+    }
+}
+
+private let tunClonePath = "/dev/net/tun"
+private let tunSetInterface: UInt = sluice_TUNSETIFF
+private let iffTun = Int32(sluice_IFF_TUN)
+private let iffNoPI = Int32(sluice_IFF_NO_PI)
+private let interfaceNameSize = Int(sluice_IFNAMSIZ)
+private let ifreqSize = Int(sluice_ifreq_size)

@@ -1,0 +1,183 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import SluiceCore
+
+/// The UDP-on-loopback link: each raw IPv4 packet travels as one UDP datagram on 127.0.0.1, so
+/// two Sluice processes can talk without root or a TUN device.
+///
+/// Contract (shared by sluice-send and sluice-recv):
+/// - the receiving side binds UDP 127.0.0.1 at the TCP port it listens on (or `--udp-port`);
+/// - the sending side sends from an ephemeral UDP port to 127.0.0.1 at the TCP port it connects
+///   to (or `--udp-port`).
+/// A bound link answers each TCP peer at the UDP address that peer's packets came from (learned
+/// per TCP source address and port, in a table of at most `peerLimit` entries).
+package final class UDPLink: PacketLink {
+    package let fileDescriptor: Int32
+    package let label: String
+    /// Set when the kernel reported that nothing listens at the peer's UDP port.
+    package private(set) var peerRefused = false
+
+    private var peers: [(tcp: SocketAddress, udp: sockaddr_in)] = []
+    private var nextEviction = 0
+    private var connected: Bool
+
+    /// Binds 127.0.0.1:`port` (the receiving side).
+    package init(bindingLoopbackPort port: UInt16) throws(LinkError) {
+        let fd = try UDPLink.makeSocket()
+        var address = loopback(port: port)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if bound != 0 {
+            let code = errno
+            close(fd)
+            if code == EADDRINUSE {
+                throw LinkError("UDP 127.0.0.1:\(port) is already in use: stop the other receiver or pick another port (--udp-port)")
+            }
+            throw .system("bind UDP 127.0.0.1:\(port)", code)
+        }
+        fileDescriptor = fd
+        label = "udp 127.0.0.1:\(port)"
+        connected = false
+    }
+
+    /// Sends to 127.0.0.1:`port` from an ephemeral port (the connecting side).
+    package init(connectingToLoopbackPort port: UInt16) throws(LinkError) {
+        let fd = try UDPLink.makeSocket()
+        var address = loopback(port: port)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if result != 0 {
+            let code = errno
+            close(fd)
+            throw .system("connect UDP 127.0.0.1:\(port)", code)
+        }
+        fileDescriptor = fd
+        label = "udp 127.0.0.1:\(port)"
+        connected = true
+    }
+
+    deinit { close(fileDescriptor) }
+
+    private static func makeSocket() throws(LinkError) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw .system("socket(AF_INET, SOCK_DGRAM)", errno) }
+        guard setNonblocking(fd) else {
+            let code = errno
+            close(fd)
+            throw .system("fcntl O_NONBLOCK", code)
+        }
+        // Room for a few windows of datagrams; as root the FORCE variants pass rmem_max.
+        var size = Int32(socketBufferBytes)
+        let length = socklen_t(MemoryLayout<Int32>.size)
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, length) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, length)
+        }
+        if setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, length) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, length)
+        }
+        return fd
+    }
+
+    package func receive(into buffer: UnsafeMutableRawBufferPointer) throws(LinkError) -> Int? {
+        var from = sockaddr_in()
+        var fromLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+        while true {
+            let n = withUnsafeMutablePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, 0, $0, &fromLength)
+                }
+            }
+            if n >= 0 {
+                if !connected { learnPeer(packet: UnsafeRawBufferPointer(rebasing: buffer[..<n]), from: from) }
+                return n
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return nil
+            case ECONNREFUSED:
+                peerRefused = true
+                return nil
+            case let code: throw .system("recvfrom on \(label)", code)
+            }
+        }
+    }
+
+    package func send(_ packet: UnsafeRawBufferPointer) throws(LinkError) -> Bool {
+        while true {
+            let n: Int
+            if connected {
+                n = Glibc.send(fileDescriptor, packet.baseAddress, packet.count, 0)
+            } else {
+                guard var to = peer(for: packet) else { return false }
+                n = withUnsafePointer(to: &to) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        sendto(fileDescriptor, packet.baseAddress, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+            if n >= 0 { return true }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, ENOBUFS: return false
+            case ECONNREFUSED:
+                peerRefused = true
+                return false
+            case let code: throw .system("send on \(label)", code)
+            }
+        }
+    }
+
+    /// Remembers which UDP address the TCP source of `packet` lives at.
+    private func learnPeer(packet: UnsafeRawBufferPointer, from: sockaddr_in) {
+        guard let source = tcpEndpoint(of: packet, source: true) else { return }
+        if let i = peers.firstIndex(where: { $0.tcp == source }) {
+            peers[i].udp = from
+        } else if peers.count < peerLimit {
+            peers.append((source, from))
+        } else {
+            peers[nextEviction] = (source, from)
+            nextEviction = (nextEviction + 1) % peerLimit
+        }
+    }
+
+    /// The UDP address of the TCP destination of `packet`, if learnt.
+    private func peer(for packet: UnsafeRawBufferPointer) -> sockaddr_in? {
+        guard let destination = tcpEndpoint(of: packet, source: false) else { return nil }
+        return peers.first(where: { $0.tcp == destination })?.udp
+    }
+}
+
+@available(*, unavailable)
+extension UDPLink: Sendable {}
+
+/// The TCP source (or destination) address and port of an IPv4/TCP packet; `nil` if it is not one.
+package func tcpEndpoint(of packet: UnsafeRawBufferPointer, source: Bool) -> SocketAddress? {
+    guard packet.count >= 20, packet[0] >> 4 == 4, packet[9] == 6 else { return nil }
+    let headerLength = Int(packet[0] & 0x0f) * 4
+    guard headerLength >= 20, packet.count >= headerLength + 4 else { return nil }
+    let a = source ? 12 : 16
+    let ip = UInt32(packet[a]) << 24 | UInt32(packet[a + 1]) << 16 | UInt32(packet[a + 2]) << 8 | UInt32(packet[a + 3])
+    let p = headerLength + (source ? 0 : 2)
+    let port = UInt16(packet[p]) << 8 | UInt16(packet[p + 1])
+    return SocketAddress(IPv4Address(rawValue: ip), port)
+}
+
+private func loopback(port: UInt16) -> sockaddr_in {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)
+    return address
+}
+
+/// The most TCP peers a bound link remembers (the engine's default connection limit).
+private let peerLimit = 64
+/// Socket buffer size: a few 256 KiB windows of datagrams, so loopback bursts are not dropped.
+private let socketBufferBytes = 4 * 1024 * 1024
