@@ -1,1 +1,0 @@
-print("sluice-send: not built yet")
