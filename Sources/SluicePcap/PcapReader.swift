@@ -1,0 +1,205 @@
+import CPcap
+import Glibc
+import SluiceCore
+
+/// One IPv4/TCP packet read from a capture.
+///
+/// `packet` is a view into libpcap's read buffer: it is valid only until the next call to
+/// `PcapReader.next()` or `close()`. Copy it (`Array(record.packet)`) to keep it.
+public struct PcapRecord {
+    /// The 1-based number of the frame in the file, counting every frame, also the skipped
+    /// ones: the same as tshark's `frame.number`.
+    public var frameNumber: Int
+    /// The capture timestamp, in nanoseconds since the Unix epoch (or the writer's origin).
+    public var timestamp: Instant
+    /// The captured bytes of the IPv4 packet, from the IPv4 header on. Link-layer padding
+    /// (short Ethernet frames) is cut off using the IPv4 total length.
+    public var packet: UnsafeRawBufferPointer
+    /// How long the IPv4 packet was on the wire. Larger than `packet.count` when the capture's
+    /// snap length cut the packet short.
+    public var originalLength: Int
+
+    /// The capture holds only the first part of the packet (snap length).
+    public var isTruncated: Bool { packet.count < originalLength }
+}
+
+@available(*, unavailable, message: "the packet view is valid only until the reader's next call")
+extension PcapRecord: Sendable {}
+
+/// Reads IPv4/TCP packets from a pcap or pcapng file through libpcap, one at a time.
+///
+/// Memory is bounded by the largest frame (libpcap's buffer, up to the file's snap length): a
+/// 1 GiB capture is streamed, never loaded. Timestamps are read at nanosecond precision whatever
+/// the file's own precision.
+///
+/// Link types, by the `DLT_*` value `pcap_datalink` returns: RAW (12, also 14) and IPV4 (228),
+/// EN10MB (Ethernet, with 802.1Q/802.1ad VLAN tags), LINUX_SLL (113), LINUX_SLL2 (276,
+/// `tcpdump -i any`), NULL (0) and LOOP (108). Any other link type is refused when opening.
+///
+/// Frames that do not hold an IPv4 packet carrying TCP are skipped and counted in `skipped`
+/// with their reason; they never stop the reader. The reader checks only the IP version, the
+/// protocol byte and the fragment offset: decoding the headers (and judging them malformed) is
+/// the wire decoder's job.
+///
+/// Not thread-safe: one thread owns a reader (it is not `Sendable`).
+public final class PcapReader {
+    /// The file being read (`"-"` is standard input).
+    public let path: String
+    /// The link type, as the `DLT_*` value `pcap_datalink` returns.
+    public let linkType: Int32
+    /// The link type's name as libpcap spells it (`"EN10MB"`, `"LINUX_SLL2"`, `"RAW"`).
+    public let linkTypeName: String
+    /// The file's snap length: the most bytes of a frame it may hold.
+    public let snapLength: Int
+    /// Frames read so far, skipped ones included: the last frame's number.
+    public private(set) var framesRead = 0
+    /// IPv4/TCP packets returned by `next()` so far.
+    public private(set) var packetsReturned = 0
+    /// Frames passed over, by reason.
+    public private(set) var skipped = PcapSkipCounts()
+
+    private let link: LinkLayer
+    private var handle: OpaquePointer?   // pcap_t
+
+    /// Opens a capture; `"-"` reads standard input.
+    ///
+    /// - Throws: `PcapError.fileNotFound`, `.notAPcap`, `.openFailed`, `.unsupportedLinkType`.
+    public init(path: String) throws(PcapError) {
+        self.path = path
+        let errorBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: Int(PCAP_ERRBUF_SIZE))
+        errorBuffer.initialize(repeating: 0)
+        defer { errorBuffer.deallocate() }
+        guard let p = pcap_open_offline_with_tstamp_precision(
+            path, UInt32(PCAP_TSTAMP_PRECISION_NANO), errorBuffer.baseAddress)
+        else {
+            throw Self.openError(path: path, libpcapMessage: errorBufferText(errorBuffer))
+        }
+        let dlt = pcap_datalink(p)
+        let name = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "unknown"
+        guard let link = LinkLayer(dlt: dlt) else {
+            pcap_close(p)
+            throw .unsupportedLinkType(path: path, linkType: dlt, name: name)
+        }
+        self.handle = p
+        self.link = link
+        self.linkType = dlt
+        self.linkTypeName = name
+        self.snapLength = Int(pcap_snapshot(p))
+    }
+
+    deinit {
+        close()
+    }
+
+    /// The next IPv4/TCP packet, or `nil` at the end of the file (or after `close()`).
+    ///
+    /// Frames that are not IPv4/TCP are skipped and counted in `skipped`. The record's `packet`
+    /// is valid until the next call to `next()` or `close()`.
+    ///
+    /// - Throws: `PcapError.readFailed` when the file is damaged part-way (typically cut short
+    ///   in the middle of a frame); the packets before it were returned, and later calls
+    ///   return `nil`.
+    public func next() throws(PcapError) -> PcapRecord? {
+        while let p = handle {
+            var headerPointer: UnsafeMutablePointer<pcap_pkthdr>?
+            var dataPointer: UnsafePointer<UInt8>?
+            let status = pcap_next_ex(p, &headerPointer, &dataPointer)
+            switch status {
+            case 1:
+                break
+            case PCAP_ERROR_BREAK:   // -2: end of file
+                return nil
+            default:
+                let reason = String(cString: pcap_geterr(p))
+                close()
+                throw .readFailed(path: path, frameNumber: framesRead + 1, reason: reason)
+            }
+            framesRead += 1
+            guard let header = headerPointer?.pointee, let data = dataPointer else {
+                skipped.truncated += 1
+                continue
+            }
+            let frame = UnsafeRawBufferPointer(start: data, count: Int(header.caplen))
+            if let record = classify(frame: frame, wireLength: Int(header.len), time: header.ts) {
+                packetsReturned += 1
+                return record
+            }
+        }
+        return nil
+    }
+
+    /// Closes the file. Later calls to `next()` return `nil`.
+    public func close() {
+        guard let p = handle else { return }
+        handle = nil
+        pcap_close(p)
+    }
+
+    /// Turns a frame into a record, or counts why it is skipped and returns `nil`.
+    private func classify(frame: UnsafeRawBufferPointer, wireLength: Int, time: timeval) -> PcapRecord? {
+        let offset: Int
+        switch link.ipv4Offset(in: frame) {
+        case .accept(let o): offset = o
+        case .skip(let reason):
+            skipped[reason] += 1
+            return nil
+        }
+        let ip = UnsafeRawBufferPointer(rebasing: frame[offset...])
+        let totalLength: Int
+        switch classifyIPv4(ip) {
+        case .accept(let t): totalLength = t
+        case .skip(let reason):
+            skipped[reason] += 1
+            return nil
+        }
+        var original = Swift.max(wireLength - offset, ip.count)
+        var captured = ip.count
+        // Cut link padding (an Ethernet frame is at least 60 bytes) using the IPv4 total length,
+        // when that length is plausible; otherwise leave the bytes for the decoder to judge.
+        if totalLength >= 20, totalLength <= original {
+            original = totalLength
+            captured = Swift.min(captured, totalLength)
+        }
+        return PcapRecord(
+            frameNumber: framesRead,
+            timestamp: Self.instant(time),
+            packet: UnsafeRawBufferPointer(rebasing: ip[0..<captured]),
+            originalLength: original)
+    }
+
+    /// A timestamp read at nanosecond precision (`tv_usec` holds nanoseconds), saturating
+    /// instead of trapping on absurd values from a damaged file.
+    static func instant(_ t: timeval) -> Instant {
+        let (ns, overflow) = Int64(t.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return Instant(nanoseconds: t.tv_sec < 0 ? .min : .max) }
+        let (sum, overflow2) = ns.addingReportingOverflow(Int64(t.tv_usec))
+        if overflow2 { return Instant(nanoseconds: t.tv_sec < 0 ? .min : .max) }
+        return Instant(nanoseconds: sum)
+    }
+
+    /// Sorts libpcap's open failure into the typed error a CLI can print in one line.
+    private static func openError(path: String, libpcapMessage: String) -> PcapError {
+        if path != "-" {
+            var info = stat()
+            if stat(path, &info) != 0 {
+                let code = errno
+                return code == ENOENT
+                    ? .fileNotFound(path: path)
+                    : .openFailed(path: path, reason: errnoText(code))
+            }
+            if info.st_mode & S_IFMT == S_IFDIR {
+                return .openFailed(path: path, reason: "is a directory")
+            }
+            if access(path, R_OK) != 0 {
+                return .openFailed(path: path, reason: errnoText(errno))
+            }
+        }
+        // The file is there and readable: libpcap refused its contents.
+        var reason = libpcapMessage
+        if reason.hasPrefix("\(path): ") { reason.removeFirst(path.count + 2) }
+        return .notAPcap(path: path, reason: reason)
+    }
+}
+
+@available(*, unavailable, message: "a PcapReader belongs to one thread")
+extension PcapReader: Sendable {}

@@ -1,0 +1,60 @@
+import Foundation
+import Glibc
+import Testing
+import SluiceCore
+@testable import SluicePcap
+
+/// A Sluice-written pcap is a normal pcap: tshark decodes it as IPv4/TCP, verifies the checksums
+/// and finds nothing malformed. Skipped where tshark is missing, except in CI.
+@Suite(.enabled(if: tsharkPath != nil || isCI, "tshark is not installed (apt-get install tshark)"))
+struct PcapTsharkTests {
+    @Test func tsharkDecodesSluiceWrittenPcapWithGoodChecksums() throws {
+        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
+        let path = temporaryPath("tshark.pcap")
+        defer { unlink(path) }
+        let writer = try PcapWriter(path: path)
+        for (i, p) in KnownPackets.all.enumerated() {
+            writer.write(p, timestamp: Instant(nanoseconds: 1_795_000_000_000_000_000 + Int64(i) * 1_000_001))
+        }
+        try writer.close()
+
+        let rows = try tsharkRows(tshark, file: path, fields: [
+            "frame.number", "frame.time_epoch", "ip.proto", "ip.checksum.status", "tcp.checksum.status",
+            "tcp.len", "_ws.malformed",
+        ])
+        // checksum status 1 is "good" (0 bad, 2 unverified).
+        #expect(rows == [
+            ["1", "1795000000.000000000", "6", "1", "1", "0", ""],
+            ["2", "1795000000.001000001", "6", "1", "1", "0", ""],
+            ["3", "1795000000.002000002", "6", "1", "1", "0", ""],
+            ["4", "1795000000.003000003", "6", "1", "1", "100", ""],
+            ["5", "1795000000.004000004", "6", "1", "1", "0", ""],
+        ])
+    }
+
+    /// The check above can fail: a packet with a wrong TCP checksum is reported bad.
+    @Test func tsharkReportsABadChecksum() throws {
+        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
+        let path = temporaryPath("bad.pcap")
+        defer { unlink(path) }
+        var bad = KnownPackets.data
+        bad[36] ^= 0xff                        // TCP checksum, high byte
+        let writer = try PcapWriter(path: path)
+        writer.write(KnownPackets.syn, timestamp: .zero)
+        writer.write(bad, timestamp: .zero)
+        try writer.close()
+        let rows = try tsharkRows(tshark, file: path, fields: ["ip.checksum.status", "tcp.checksum.status"])
+        #expect(rows == [["1", "1"], ["1", "0"]])
+    }
+
+    @Test func tsharkSeesTheSnapLength() throws {
+        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
+        let path = temporaryPath("snap-tshark.pcap")
+        defer { unlink(path) }
+        let writer = try PcapWriter(path: path, snapLength: 64)
+        writer.write(KnownPackets.data, timestamp: .zero)
+        try writer.close()
+        let rows = try tsharkRows(tshark, file: path, fields: ["frame.cap_len", "frame.len", "ip.len"])
+        #expect(rows == [["64", "152", "152"]])
+    }
+}
