@@ -1,0 +1,92 @@
+/// A deterministic pseudo-random byte stream of unbounded length, named by a seed: what a bulk
+/// sender offers and what a receiver checks against.
+///
+/// Byte `i` is `block[i % P] ^ UInt8(truncatingIfNeeded: i / P)`, where `block` is `P` random
+/// bytes from the seed and `P` is the prime 65 521: any shift, duplication or loss of bytes
+/// shows, the pattern repeats only every `P × 256` bytes (16 MiB), and filling a buffer is a copy
+/// and an XOR (fast enough for the throughput benchmark).
+public struct ByteStream: Sendable, Hashable {
+    public let seed: UInt64
+    private let block: [UInt8]
+
+    public init(seed: UInt64) {
+        self.seed = seed
+        var rng = SplitMix64(seed: seed)
+        var b = [UInt8](repeating: 0, count: period)
+        var i = 0
+        while i < period {
+            var w = rng.next()
+            for _ in 0..<8 where i < period {
+                b[i] = UInt8(truncatingIfNeeded: w)
+                w >>= 8
+                i += 1
+            }
+        }
+        block = b
+    }
+
+    /// Byte number `offset` of the stream.
+    public func byte(at offset: Int) -> UInt8 {
+        block[offset % period] ^ UInt8(truncatingIfNeeded: offset / period)
+    }
+
+    /// The bytes in `range`.
+    public func bytes(_ range: Range<Int>) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: range.count)
+        out.withUnsafeMutableBytes { fill($0, from: range.lowerBound) }
+        return out
+    }
+
+    /// Fills `buffer` with the stream's bytes starting at `offset`.
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer, from offset: Int) {
+        block.withUnsafeBytes { src in
+            var done = 0
+            while done < buffer.count {
+                let pos = offset + done
+                let start = pos % period
+                let n = min(period - start, buffer.count - done)
+                let key = UInt64(UInt8(truncatingIfNeeded: pos / period)) &* 0x0101_0101_0101_0101
+                var i = 0
+                while i + 8 <= n {
+                    let w = src.loadUnaligned(fromByteOffset: start + i, as: UInt64.self) ^ key
+                    buffer.storeBytes(of: w, toByteOffset: done + i, as: UInt64.self)
+                    i += 8
+                }
+                while i < n {
+                    buffer[done + i] = src[start + i] ^ UInt8(truncatingIfNeeded: key)
+                    i += 1
+                }
+                done += n
+            }
+        }
+    }
+
+    /// The offset in the stream of the first byte of `buffer` that differs from the stream
+    /// (`buffer` holding the bytes from `offset` on), or `nil` when all match.
+    public func firstMismatch(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+        block.withUnsafeBytes { src in
+            var done = 0
+            while done < buffer.count {
+                let pos = offset + done
+                let start = pos % period
+                let n = min(period - start, buffer.count - done)
+                let key = UInt64(UInt8(truncatingIfNeeded: pos / period)) &* 0x0101_0101_0101_0101
+                var i = 0
+                while i + 8 <= n {
+                    let want = src.loadUnaligned(fromByteOffset: start + i, as: UInt64.self) ^ key
+                    if buffer.loadUnaligned(fromByteOffset: done + i, as: UInt64.self) != want { break }
+                    i += 8
+                }
+                while i < n {
+                    if buffer[done + i] != src[start + i] ^ UInt8(truncatingIfNeeded: key) { return pos + i }
+                    i += 1
+                }
+                done += n
+            }
+            return nil
+        }
+    }
+}
+
+/// Stream period: the largest prime below 2^16.
+private let period = 65_521

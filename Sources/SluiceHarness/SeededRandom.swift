@@ -1,0 +1,58 @@
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny generator used to expand one seed into many
+/// independent seeds, and to derive deterministic values (initial sequence numbers, streams).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    @inlinable public init(seed: UInt64) { state = seed }
+
+    @inlinable public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return Self.mix(state)
+    }
+
+    /// The SplitMix64 finalizer: a bijective 64-bit hash.
+    @inlinable public static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// xoshiro256** (Blackman, Vigna 2018): the harness's random stream. Each link owns one,
+/// seeded from the harness seed and the link's endpoints, so that adding a link or changing one
+/// link's impairments does not shift the random decisions of another.
+public struct Xoshiro256: RandomNumberGenerator, Sendable {
+    @usableFromInline var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    public init(seed: UInt64) {
+        var sm = SplitMix64(seed: seed)
+        s0 = sm.next(); s1 = sm.next(); s2 = sm.next(); s3 = sm.next()
+    }
+
+    @inlinable public mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
+        return result
+    }
+
+    /// A uniform `Double` in [0, 1) from the top 53 bits.
+    @inlinable public mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// `true` with probability `p`. Draws nothing when `p <= 0`, so a link without an impairment
+    /// consumes no randomness for it.
+    @inlinable public mutating func chance(_ p: Double) -> Bool {
+        guard p > 0 else { return false }
+        return nextUnit() < p
+    }
+
+    /// A uniform integer in `0..<bound` (`bound > 0`), by Lemire's multiply-shift (bias ≤ 2^-64·bound).
+    @inlinable public mutating func below(_ bound: Int) -> Int {
+        guard bound > 1 else { return 0 }
+        return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+}
