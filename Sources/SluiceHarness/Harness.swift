@@ -1,5 +1,6 @@
 import HeapModule
 import SluiceCore
+import SluicePcap
 
 /// An in-memory network of TCP endpoints joined by simulated one-way links, on a virtual clock,
 /// seeded and deterministic: the same seed and the same script give the same packets at the
@@ -64,9 +65,10 @@ public final class Harness {
     private var monitor = WindowMonitor()
     private var needsFlush = false
     private var stepsAtThisInstant = 0
-    /// Where captures write (set by `captureDepartures` / `captureArrivals`).
-    var departureSink: ((UnsafeRawBufferPointer, Instant) throws -> Void)?
-    var arrivalSink: ((UnsafeRawBufferPointer, Instant) throws -> Void)?
+    /// The pcap capture at departure (every packet as it leaves its sender, dropped or not).
+    public private(set) var departureCapture: PcapWriter?
+    /// The optional second capture at arrival (after the link's impairments).
+    public private(set) var arrivalCapture: PcapWriter?
 
     public init(seed: UInt64, options: Options = Options()) {
         self.seed = seed
@@ -163,6 +165,30 @@ public final class Harness {
             let p = UInt64(tuple.local.port) << 16 | UInt64(tuple.remote.port)
             return SequenceNumber(UInt32(truncatingIfNeeded: SplitMix64.mix(seed ^ SplitMix64.mix(a) ^ SplitMix64.mix(p &+ 1))))
         }
+    }
+
+    // MARK: - Capture
+
+    /// Writes every packet, with its virtual timestamp, to a pcap file (link type RAW) where it
+    /// leaves its sender: before the link's impairments, so dropped packets appear too.
+    public func captureDepartures(to path: String, snapLength: Int = 65535) throws {
+        try departureCapture?.close()
+        departureCapture = try PcapWriter(path: path, snapLength: snapLength)
+    }
+
+    /// Writes every packet where it arrives: after the link's impairments (lost packets are
+    /// missing, duplicates twice, corrupted copies with their flipped bit).
+    public func captureArrivals(to path: String, snapLength: Int = 65535) throws {
+        try arrivalCapture?.close()
+        arrivalCapture = try PcapWriter(path: path, snapLength: snapLength)
+    }
+
+    /// Flushes and closes the captures (also done when the harness is freed).
+    public func closeCaptures() throws {
+        try departureCapture?.close()
+        try arrivalCapture?.close()
+        departureCapture = nil
+        arrivalCapture = nil
     }
 
     // MARK: - Running
@@ -357,7 +383,7 @@ public final class Harness {
         if options.checkWireInvariants, node.checksWindowEdges, let segment = SegmentInfo(bytes) {
             violation = monitor.departure(segment)
         }
-        try departureSink?(bytes, now)
+        departureCapture?.write(bytes, timestamp: now)
         let outcome = link.offer(PacketRecord(time: now, point: .departure, link: link, bytes: bytes,
                                               segment: link.dropFilter == nil ? nil : SegmentInfo(bytes),
                                               dropReason: nil, corrupted: false, duplicate: false),
@@ -393,7 +419,7 @@ public final class Harness {
             digest = h
         }
         if point == .arrival {
-            try arrivalSink?(bytes, now)
+            arrivalCapture?.write(bytes, timestamp: now)
             if !corrupted, options.checkWireInvariants, let s = SegmentInfo(bytes) { monitor.arrival(s) }
         }
         guard !observers.isEmpty else { return }

@@ -24,6 +24,9 @@ public struct PacketRecord {
     /// At arrival: this copy is the link's duplicate.
     public var duplicate: Bool
 
+    /// The full decode by the wire layer (`nil` when the bytes are not an IPv4/TCP packet).
+    public var packet: IPv4TCPPacket? { try? IPv4TCPPacket.parse(bytes) }
+
     public var from: HarnessNode { link.from }
     public var to: HarnessNode { link.to }
 }
