@@ -1,0 +1,97 @@
+/// How the sender spaces its data segments in time.
+public enum PacingMode: Hashable, Sendable {
+    /// Rate = ratio × cwnd / SRTT (Linux `tcp_update_pacing_rate`): `slowStartRatio` while in
+    /// slow start, `congestionAvoidanceRatio` after (Linux `tcp_pacing_ss_ratio` = 200 %,
+    /// `tcp_pacing_ca_ratio` = 120 %). Unpaced until the first RTT sample.
+    case automatic(slowStartRatio: Double = 2.0, congestionAvoidanceRatio: Double = 1.2)
+    /// A fixed rate in payload-plus-header bytes per second (whatever `didSend` is told).
+    case fixed(bytesPerSecond: Int)
+    /// No pacing: segments leave as fast as the windows allow.
+    case off
+}
+
+/// The pacer: spaces data segments so that a window leaves over a round trip instead of in one
+/// burst (the idea of Linux's `sk_pacing_rate` with the `fq` qdisc's per-flow release time).
+///
+/// Sans-IO: it keeps the earliest instant the next data segment may leave (`nextSendTime`);
+/// the engine checks `isReady(at:)` before each data segment, reports each one with
+/// `didSend(bytes:at:)`, and adds `nextSendTime` to `nextDeadline` while data waits on it. Pure
+/// ACKs, window updates and zero-window probes are not paced (they are not reported).
+///
+/// After an idle period up to `burstSegments` segments may leave back to back (the burst
+/// allowance); then each segment of L bytes moves the release time L / rate later.
+public struct Pacer: Hashable, Sendable {
+    public var mode: PacingMode
+    /// Segments allowed back to back after an idle period (at least 1).
+    public var burstSegments: Int
+    /// The current rate in bytes per second; `nil` when unpaced (mode `.off`, or automatic
+    /// before the first RTT sample).
+    public private(set) var rate: Double?
+    /// The earliest instant the next data segment may leave (far in the past until the first
+    /// segment, so the first one gets the burst allowance).
+    public private(set) var nextSendTime: Instant = Instant(nanoseconds: .min / 2)
+    /// The fraction of a nanosecond carried from one release time to the next, so that the
+    /// average rate is exact.
+    private var carry: Double = 0
+
+    public init(mode: PacingMode = .automatic(), burstSegments: Int = Pacer.defaultBurstSegments) {
+        self.mode = mode
+        self.burstSegments = max(1, burstSegments)
+        if case .fixed(let r) = mode, r > 0 { rate = Double(r) }
+    }
+
+    /// Recomputes the rate (call on every ACK that changes cwnd or SRTT, and when the mode
+    /// changes).
+    /// - Parameters:
+    ///   - congestionWindow: cwnd in bytes.
+    ///   - smoothedRTT: SRTT, `nil` before the first sample.
+    ///   - inSlowStart: which ratio applies (Linux: `cwnd < ssthresh / 2`).
+    public mutating func updateRate(congestionWindow: Int, smoothedRTT: Duration?, inSlowStart: Bool) {
+        switch mode {
+        case .off:
+            rate = nil
+        case .fixed(let bytesPerSecond):
+            rate = bytesPerSecond > 0 ? Double(bytesPerSecond) : nil
+        case .automatic(let ss, let ca):
+            guard let srtt = smoothedRTT, srtt > .zero, congestionWindow > 0 else {
+                rate = nil
+                return
+            }
+            let ratio = inSlowStart ? ss : ca
+            rate = ratio * Double(congestionWindow) / srtt.secondsDouble
+        }
+    }
+
+    /// Whether a data segment may leave at `now`.
+    @inlinable public func isReady(at now: Instant) -> Bool {
+        rate == nil || nextSendTime <= now
+    }
+
+    /// The instant to wake up for the pacer while data waits on it, or `nil` when it does not
+    /// hold anything back at `now`.
+    @inlinable public func deadline(at now: Instant) -> Instant? {
+        isReady(at: now) ? nil : nextSendTime
+    }
+
+    /// Records a data segment of `bytes` sent at `now` (`mss` sizes the burst allowance).
+    public mutating func didSend(bytes: Int, mss: Int, at now: Instant) {
+        guard let r = rate, r > 0 else { return }
+        let perByteNs = 1e9 / r
+        // The burst allowance: an idle sender may be up to (burst − 1) segments "behind".
+        let allowanceNs = Double(max(0, burstSegments - 1) * max(1, mss)) * perByteNs
+        let earliestBase = now.nanoseconds - Int64(min(allowanceNs, 9e18))
+        if nextSendTime.nanoseconds < earliestBase {
+            nextSendTime = Instant(nanoseconds: earliestBase)
+            carry = 0
+        }
+        // Truncation is the floor here (step ≥ 0) and needs no libm (the core links nothing).
+        let step = min(Double(max(0, bytes)) * perByteNs + carry, 9e18)
+        let whole = Int64(step)
+        carry = step - Double(whole)
+        nextSendTime = Instant(nanoseconds: nextSendTime.nanoseconds &+ whole)
+    }
+
+    /// Linux paces in bursts of at least 2 segments (`tcp_min_tso_segs`), which keeps the
+    /// per-segment timer cost down without letting a window out at once.
+    public static let defaultBurstSegments = 2
+}

@@ -1,0 +1,76 @@
+import Testing
+import SluiceCore
+
+@Suite struct PacerTests {
+    /// 50 Mbit/s = 6 250 000 bytes/s: a 1460-byte segment every 233.6 µs after a 2-segment burst.
+    @Test func fixedRateSpacesSegmentsExactly() {
+        var p = Pacer(mode: .fixed(bytesPerSecond: 6_250_000), burstSegments: 2)
+        let t0 = Instant.seconds(1)
+        #expect(p.isReady(at: t0))
+        p.didSend(bytes: 1460, mss: 1460, at: t0)
+        #expect(p.isReady(at: t0))          // the burst allowance: a second segment at once
+        p.didSend(bytes: 1460, mss: 1460, at: t0)
+        #expect(!p.isReady(at: t0))
+        #expect(p.deadline(at: t0) == t0 + .nanoseconds(233_600))
+        var now = t0 + .nanoseconds(233_600)
+        var departures: [Int64] = []
+        for _ in 0..<5 {
+            #expect(p.isReady(at: now))
+            p.didSend(bytes: 1460, mss: 1460, at: now)
+            departures.append((now - t0).nanosecondsClamped)
+            now = p.nextSendTime
+        }
+        #expect(departures == [233_600, 467_200, 700_800, 934_400, 1_168_000])
+    }
+
+    /// A sender that always has data sends at the rate on average, to within a segment.
+    @Test func greedySenderAveragesTheRate() {
+        var p = Pacer(mode: .fixed(bytesPerSecond: 1_000_003), burstSegments: 2)
+        var now = Instant.zero
+        var sent = 0
+        while now < .seconds(2) {
+            p.didSend(bytes: 1448, mss: 1448, at: now)
+            sent += 1448
+            now = max(now, p.nextSendTime)
+        }
+        let expected = 2 * 1_000_003
+        #expect(abs(sent - expected) <= 3 * 1448)
+    }
+
+    @Test func burstAfterIdleIsBounded() {
+        var p = Pacer(mode: .fixed(bytesPerSecond: 1_000_000), burstSegments: 3)
+        p.didSend(bytes: 1000, mss: 1000, at: .zero)
+        // Idle for a second, then greedy: exactly 3 segments leave back to back.
+        let later = Instant.seconds(1)
+        var back2back = 0
+        while p.isReady(at: later) {
+            p.didSend(bytes: 1000, mss: 1000, at: later)
+            back2back += 1
+        }
+        #expect(back2back == 3)
+        #expect(p.nextSendTime == later + .milliseconds(1))
+    }
+
+    @Test func automaticRateFollowsCwndOverSRTTWithLinuxRatios() {
+        var p = Pacer(mode: .automatic())
+        #expect(p.rate == nil)                                   // no RTT sample: unpaced
+        p.updateRate(congestionWindow: 100_000, smoothedRTT: nil, inSlowStart: true)
+        #expect(p.rate == nil)
+        #expect(p.isReady(at: .zero))
+        p.updateRate(congestionWindow: 100_000, smoothedRTT: .milliseconds(100), inSlowStart: true)
+        #expect(p.rate == 2_000_000)                             // 2.0 × 100 000 B / 0.1 s
+        p.updateRate(congestionWindow: 100_000, smoothedRTT: .milliseconds(100), inSlowStart: false)
+        #expect(p.rate == 1_200_000)                             // 1.2 × …
+        p.didSend(bytes: 1200, mss: 1200, at: .zero)
+        p.didSend(bytes: 1200, mss: 1200, at: .zero)
+        #expect(p.nextSendTime == .milliseconds(1))              // 1200 B at 1.2 MB/s
+    }
+
+    @Test func offNeverHolds() {
+        var p = Pacer(mode: .off)
+        p.updateRate(congestionWindow: 1000, smoothedRTT: .milliseconds(1), inSlowStart: false)
+        for _ in 0..<100 { p.didSend(bytes: 1460, mss: 1460, at: .zero) }
+        #expect(p.isReady(at: .zero))
+        #expect(p.deadline(at: .zero) == nil)
+    }
+}
