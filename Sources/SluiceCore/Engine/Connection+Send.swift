@@ -1,0 +1,226 @@
+// What the connection sends next: SYN, data, FIN, zero-window probe, ACK. The policy pieces
+// that flow control and congestion control refine are small methods of their own:
+// `advertisedWindow()`, `usableWindow()`, `congestionWindow()`, `canTransmit(_:unsent:)`,
+// `shouldSendWindowUpdate()`.
+
+/// One segment the connection wants sent: the header, and the payload as a range of the send
+/// ring (copied straight into the packet by the endpoint; nothing is allocated).
+struct OutgoingSegment {
+    var header: TCPHeader
+    /// Offset of the payload in the send ring (relative to its readable start).
+    var payloadOffset: Int
+    var payloadLength: Int
+}
+
+extension Connection {
+    /// The next segment due at `now`, or `nil`. Sending it is assumed: the sequence variables,
+    /// timers and ACK state advance as if it left (the endpoint always encodes it).
+    ///
+    /// - Parameter maxPacketLength: the room in the caller's buffer; segments are sized to fit
+    ///   (and to the MSS). Below 60 bytes nothing is produced.
+    func nextSegment(at now: Instant, maxPacketLength: Int) -> OutgoingSegment? {
+        guard maxPacketLength >= ipAndTCPHeaderLength + TCPOptions.maximumLength else { return nil }
+        switch state {
+        case .closed:
+            return nil
+        case .synSent, .synReceived:
+            if sndNxt == iss { return makeSYN(at: now) }
+            guard case .synReceived = state, ackNow else { return nil }
+            return finishPureACK(at: now)
+        case .timeWait:
+            return ackNow ? finishPureACK(at: now) : nil
+        default:
+            break
+        }
+
+        let ringEnd = sendRingStart + sendRing.count
+        let unsent = Swift.max(0, ringEnd - sndNxt)
+        var header = makeHeader(sequence: sndNxt, flags: .ack, at: now)
+        let optionsLength = header.options.encodedLength
+        let maxPayload = Swift.max(0, Swift.min(
+            sendMSS - optionsLength,
+            maxPacketLength - ipAndTCPHeaderLength - optionsLength))
+
+        // A zero-window probe (RFC 9293 §3.8.6.1): one byte of new data past the window.
+        if probeDue {
+            probeDue = false
+            if unsent > 0 && maxPayload > 0 {
+                probeOutstanding = true
+                stats.zeroWindowProbesSent += 1
+                return finishDataSegment(header: &header, length: 1, fin: false, isProbe: true, at: now)
+            }
+        }
+
+        let length = Swift.min(unsent, usableWindow(), maxPayload)
+        if length > 0 && canTransmit(length, unsent: unsent) {
+            let fin = finQueued && sndNxt + length == finSequence
+            return finishDataSegment(header: &header, length: length, fin: fin, isProbe: false, at: now)
+        }
+        // FIN once every byte before it is sent (it takes no window: a receiver takes a FIN at
+        // RCV.NXT even with a zero window).
+        if finQueued && sndNxt == finSequence {
+            return finishDataSegment(header: &header, length: 0, fin: true, isProbe: false, at: now)
+        }
+        armPersistTimerIfNeeded(unsent: unsent, at: now)
+        if ackNow {
+            return finishPureACK(at: now)
+        }
+        return nil
+    }
+
+    // MARK: - Policy (replaceable)
+
+    /// The window we advertise, in bytes past RCV.NXT: the free space of the receive ring
+    /// (out-of-order data already sits inside it). The right edge RCV.NXT + free space never
+    /// moves left: it grows when the application reads and stays when data arrives.
+    func advertisedWindow() -> Int {
+        receiveRing.freeSpace
+    }
+
+    /// The 16-bit window field: the advertised window scaled down by our shift (RFC 7323 §2.3),
+    /// rounded down so that we never offer room we do not have.
+    func advertisedWindowField() -> UInt16 {
+        UInt16(Swift.min(advertisedWindow() >> receiveShift, 0xFFFF))
+    }
+
+    /// Bytes we may send now: min(SND.WND, cwnd) − bytes in flight (RFC 5681 §2, RFC 9293 §3.8.6).
+    func usableWindow() -> Int {
+        Swift.max(0, Swift.min(sndWnd, congestionWindow()) - (sndNxt - sndUna))
+    }
+
+    /// The congestion window in bytes. No congestion control yet: the send buffer bounds flight.
+    func congestionWindow() -> Int {
+        Swift.max(sendRing.capacity, 1)
+    }
+
+    /// Whether to send `length` bytes now (of `unsent` waiting): the hook for Nagle (RFC 896)
+    /// and sender silly-window avoidance (RFC 9293 §3.8.6.2.1). Always yes for now.
+    func canTransmit(_ length: Int, unsent: Int) -> Bool {
+        _ = unsent
+        return length > 0
+    }
+
+    /// After the application read: whether the window opened enough to tell the peer now
+    /// instead of waiting for the next segment (RFC 9293 §3.8.6.2.2, RFC 1122 §4.2.3.3: by at
+    /// least min(buffer / 2, MSS)).
+    func shouldSendWindowUpdate() -> Bool {
+        guard publicState.isSynchronized, !finReceived else { return false }
+        let newEdge = rcvNxt + (Int(advertisedWindowField()) << receiveShift)
+        let threshold = Swift.min(receiveRing.capacity / 2, receiveMSS)
+        return newEdge - rcvAdvertisedEdge >= Swift.max(1, threshold)
+    }
+
+    // MARK: - Building segments
+
+    /// A header with ACK, the current window and the per-segment options: timestamps when
+    /// negotiated (RFC 7323 §3.2), SACK blocks when permitted and data is held out of order
+    /// (RFC 2018 §4; at most 3 beside timestamps).
+    func makeHeader(sequence: SequenceNumber, flags: TCPFlags, at now: Instant) -> TCPHeader {
+        var options = TCPOptions()
+        if timestampsEnabled {
+            options.timestamps = TCPTimestamps(value: timestampClock(now), echoReply: tsRecent)
+        }
+        if sackPermitted && !assembler.isEmpty {
+            options.sackBlocks = assembler.sackBlocks(base: rcvNxt, maxBlocks: timestampsEnabled ? 3 : 4)
+        }
+        return TCPHeader(
+            sourcePort: tuple.local.port, destinationPort: tuple.remote.port,
+            sequenceNumber: sequence, acknowledgmentNumber: rcvNxt,
+            flags: flags, window: advertisedWindowField(), options: options)
+    }
+
+    /// RFC 7323 §5.4: a millisecond clock plus a per-connection offset.
+    func timestampClock(_ now: Instant) -> UInt32 {
+        UInt32(truncatingIfNeeded: now.nanoseconds / 1_000_000) &+ tsOffset
+    }
+
+    /// The SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED), first or retransmitted. Options: MSS
+    /// (RFC 9293 §3.7.1), window scale (RFC 7323 §2.2), SACK-permitted (RFC 2018 §2), timestamps
+    /// (RFC 7323 §3.2). An active open offers every enabled option; a SYN-ACK answering a
+    /// passive open carries only those the peer's SYN offered.
+    private func makeSYN(at now: Instant) -> OutgoingSegment {
+        let active = listenerPort == nil
+        var options = TCPOptions()
+        options.maximumSegmentSize = UInt16(clamping: config.mtu - ipAndTCPHeaderLength)
+        if active ? config.windowScaleEnabled : windowScaleNegotiated {
+            options.windowScale = UInt8(offeredShift)
+        }
+        options.sackPermitted = active ? config.sackEnabled : sackPermitted
+        if active ? config.timestampsEnabled : timestampsEnabled {
+            let echo: UInt32 = state == .synReceived && timestampsEnabled ? tsRecent : 0
+            options.timestamps = TCPTimestamps(value: timestampClock(now), echoReply: echo)
+        }
+        let synReceived = state == .synReceived
+        let header = TCPHeader(
+            sourcePort: tuple.local.port, destinationPort: tuple.remote.port,
+            sequenceNumber: iss, acknowledgmentNumber: synReceived ? rcvNxt : SequenceNumber(0),
+            flags: synReceived ? [.syn, .ack] : .syn,
+            window: UInt16(Swift.min(advertisedWindow(), 0xFFFF)),   // never scaled on a SYN
+            options: options)
+        let firstTime = sndMax == iss
+        sndNxt = iss + 1
+        if firstTime {
+            sndMax = sndNxt
+            rttSampleStart = now
+            rttSampleEnd = sndNxt
+        }
+        if retransmitDeadline == nil { retransmitDeadline = now + rtt.rtoDuration }
+        if synReceived { noteACKSent(header) }
+        stats.segmentsSent += 1
+        return OutgoingSegment(header: header, payloadOffset: 0, payloadLength: 0)
+    }
+
+    /// Completes a segment carrying data and/or FIN at SND.NXT and advances SND.NXT.
+    private func finishDataSegment(header: inout TCPHeader, length: Int, fin: Bool, isProbe: Bool, at now: Instant) -> OutgoingSegment {
+        let seq = sndNxt
+        if fin { header.flags.insert(.fin) }
+        if length > 0 && seq + length == sendRingStart + sendRing.count { header.flags.insert(.psh) }
+        let consumed = length + (fin ? 1 : 0)
+        let end = seq + consumed
+        // Bytes below SND.MAX were sent before: a retransmission.
+        let resent = Swift.max(0, Swift.min(consumed, sndMax - seq))
+        let dataResent = Swift.min(resent, length)
+        stats.bytesRetransmitted += dataResent
+        stats.bytesSent += length - dataResent
+        if sndMax.isBefore(end) {
+            // New sequence space: time it when nothing else is being timed (RFC 6298 §3, Karn).
+            if rttSampleEnd == nil && resent == 0 && !isProbe {
+                rttSampleEnd = end
+                rttSampleStart = now
+            }
+            sndMax = end
+        }
+        sndNxt = end
+        // RFC 6298 §5.1: start the timer when sending data and it is not running. A probe is
+        // covered by the persist timer instead.
+        if !isProbe && retransmitDeadline == nil { retransmitDeadline = now + rtt.rtoDuration }
+        noteACKSent(header)
+        stats.segmentsSent += 1
+        return OutgoingSegment(header: header, payloadOffset: seq - sendRingStart, payloadLength: length)
+    }
+
+    private func finishPureACK(at now: Instant) -> OutgoingSegment {
+        let header = makeHeader(sequence: sndNxt, flags: .ack, at: now)
+        noteACKSent(header)
+        stats.segmentsSent += 1
+        return OutgoingSegment(header: header, payloadOffset: 0, payloadLength: 0)
+    }
+
+    /// Every segment we send acknowledges RCV.NXT and advertises a window: clear the ACK debt and
+    /// record the right edge (it must never move left, RFC 9293 §3.8.6 / RFC 7323 §2.4 allow
+    /// less than one scaling unit of rounding).
+    private func noteACKSent(_ header: TCPHeader) {
+        ackNow = false
+        delayedACKDeadline = nil
+        bytesSinceLastACK = 0
+        lastAckSent = header.acknowledgmentNumber
+        let shift = header.flags.contains(.syn) ? 0 : receiveShift
+        let edge = header.acknowledgmentNumber + (Int(header.window) << shift)
+        if (rcvAdvertisedEdge - edge) >= (1 << shift) && publicState.isSynchronized {
+            recordViolation("advertised right edge moved left: \(rcvAdvertisedEdge) -> \(edge)")
+        }
+        rcvAdvertisedEdge = edge
+        if rcvMaxEdge.isBefore(edge) { rcvMaxEdge = edge }
+        stats.advertisedWindow = Int(header.window) << shift
+    }
+}

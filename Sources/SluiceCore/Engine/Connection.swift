@@ -1,0 +1,319 @@
+/// One TCP connection (RFC 9293): its state, its transmission control block, its two bounded
+/// rings, its timers. Sans-IO: segments come in through `handle(_:payload:at:)`
+/// (Connection+Receive.swift), go out through `nextSegment(at:maxPacketLength:)`
+/// (Connection+Send.swift), and time through `handleTimeout(at:)` (Connection+Timers.swift).
+/// The endpoint owns connections, demultiplexes to them and encodes what they produce.
+///
+/// LISTEN is not a connection here: a listener is a port with a backlog in the endpoint, and a
+/// SYN to it creates a connection in SYN-RECEIVED (RFC 9293 §3.10.7.2). "Return to LISTEN"
+/// therefore means: release this connection; the listener stays.
+///
+/// ## Sequence space (RFC 9293 §3.3.1)
+///
+///     send:     ISS  SND.UNA          SND.NXT          SND.MAX      SND.UNA + SND.WND
+///                |------|  in flight  |  resent after a   |   usable      |
+///                       |             |  timeout (go-back) |               |
+///     send ring offset 0 = `sendRingStart` (ISS + 1 once the SYN is acknowledged)
+///
+///     receive:  IRS  RCV.NXT          RCV.NXT + window (right edge)
+///                |------| out-of-order data in the ring at seq − RCV.NXT |
+///     receive ring: readable bytes end at RCV.NXT; out-of-order bytes sit past them.
+///
+/// Not thread-safe: the endpoint's thread owns it.
+final class Connection {
+    /// States with their own data (RFC 9293 §3.3.2). LISTEN lives in the endpoint.
+    enum State: Hashable {
+        case synSent
+        case synReceived
+        case established
+        case finWait1
+        case finWait2
+        case closeWait
+        case closing
+        case lastAck
+        /// 2·MSL wait (RFC 9293 §3.4.2, §3.10.7.4); the connection closes at `until`.
+        case timeWait(until: Instant)
+        case closed(CloseReason)
+
+        var publicState: TCPState {
+            switch self {
+            case .synSent: .synSent
+            case .synReceived: .synReceived
+            case .established: .established
+            case .finWait1: .finWait1
+            case .finWait2: .finWait2
+            case .closeWait: .closeWait
+            case .closing: .closing
+            case .lastAck: .lastAck
+            case .timeWait: .timeWait
+            case .closed: .closed
+            }
+        }
+    }
+
+    /// Events the connection has for the application; the endpoint drains them into its queue.
+    struct PendingEvents: OptionSet {
+        var rawValue: UInt8
+        static let connected = PendingEvents(rawValue: 1 << 0)
+        static let established = PendingEvents(rawValue: 1 << 1)   // passive: to the accept queue
+        static let readable = PendingEvents(rawValue: 1 << 2)
+        static let writable = PendingEvents(rawValue: 1 << 3)
+        static let reset = PendingEvents(rawValue: 1 << 4)
+        static let closed = PendingEvents(rawValue: 1 << 5)
+    }
+
+    let tuple: FourTuple
+    let config: ConnectionConfig
+    /// The listening port this connection came from (passive open), `nil` for `connect`.
+    let listenerPort: UInt16?
+    var state: State
+
+    // MARK: Send sequence variables (RFC 9293 §3.3.1)
+
+    let iss: SequenceNumber
+    /// SND.UNA: oldest unacknowledged sequence number.
+    var sndUna: SequenceNumber
+    /// SND.NXT: next sequence number to send. After a retransmission timeout it goes back to
+    /// SND.UNA (go-back-N) while `sndMax` keeps the highest ever sent.
+    var sndNxt: SequenceNumber
+    /// The highest sequence number sent plus one (BSD `snd_max`): ACKs up to it are valid.
+    var sndMax: SequenceNumber
+    /// SND.WND in bytes (scaled).
+    var sndWnd: Int = 0
+    /// SND.WL1 / SND.WL2: segment sequence and ack numbers of the last window update.
+    var sndWl1 = SequenceNumber(0)
+    var sndWl2 = SequenceNumber(0)
+    /// The largest right edge (SND.UNA + SND.WND) the peer ever advertised: nothing but a
+    /// one-byte probe or a FIN may be sent past it.
+    var sndMaxEdge: SequenceNumber
+    /// The largest window (SND.WND) the peer ever advertised.
+    var maxPeerWindow = 0
+    /// Sequence number of send ring offset 0.
+    var sendRingStart: SequenceNumber
+    let sendRing: ByteRing
+    /// The application shut down its sending side: a FIN follows the data in the ring, at
+    /// `finSequence`, and `write` takes nothing more.
+    var finQueued = false
+
+    // MARK: Receive sequence variables
+
+    var irs = SequenceNumber(0)
+    /// RCV.NXT: next sequence number expected.
+    var rcvNxt = SequenceNumber(0)
+    let receiveRing: ByteRing
+    var assembler: Assembler
+    /// The right edge (RCV.NXT + RCV.WND) of the last segment we sent.
+    var rcvAdvertisedEdge = SequenceNumber(0)
+    /// The largest right edge we ever advertised: data up to it is accepted (RFC 7323 §2.4;
+    /// RFC 9293 §3.8.6 says the window should not shrink).
+    var rcvMaxEdge = SequenceNumber(0)
+    /// The peer's FIN was received and RCV.NXT has passed it.
+    var finReceived = false
+    /// A FIN seen past a hole, processed when RCV.NXT reaches it.
+    var pendingPeerFin: SequenceNumber?
+
+    // MARK: Negotiated on the SYN
+
+    /// The peer's MSS (RFC 9293 §3.7.1) capped by our MTU: the most payload plus options per segment.
+    var sendMSS: Int
+    /// Window shift for the peer's window field / for ours (RFC 7323 §2.2); 0 when not negotiated.
+    var sendShift = 0
+    var receiveShift = 0
+    /// The shift we offer on our SYN (used once the peer also offers one).
+    let offeredShift: Int
+    /// Both SYNs carried the window-scale option (RFC 7323 §2.2).
+    var windowScaleNegotiated = false
+    /// The peer permitted SACK (RFC 2018 §2) and we enable it: our ACKs carry SACK blocks.
+    var sackPermitted = false
+    /// Timestamps negotiated (RFC 7323 §3.2): every segment but RST carries TSopt.
+    var timestampsEnabled = false
+    /// TS.Recent (RFC 7323 §4.3) and Last.ACK.sent.
+    var tsRecent: UInt32 = 0
+    var lastAckSent = SequenceNumber(0)
+    /// Added to our millisecond clock for TSval (RFC 7323 §5.4 recommends a per-connection offset).
+    let tsOffset: UInt32
+    /// The largest payload received so far, capped by our MSS: "full-sized" for delayed ACKs.
+    var receiveMSS: Int
+
+    // MARK: Acknowledgment
+
+    /// An ACK must go out at the next `nextSegment`.
+    var ackNow = false
+    /// The delayed-ACK timer (RFC 9293 §3.8.6.3).
+    var delayedACKDeadline: Instant?
+    /// In-order payload bytes received since our last ACK (ACK every second full segment).
+    var bytesSinceLastACK = 0
+
+    // MARK: Retransmission
+
+    var rtt: RTTEstimator
+    var retransmitDeadline: Instant?
+    /// Consecutive timeouts without progress (RFC 1122 §4.2.3.5).
+    var retransmitCount = 0
+    /// The segment being timed (one at a time, RFC 6298 §3 / Karn): its end and send time.
+    var rttSampleEnd: SequenceNumber?
+    var rttSampleStart = Instant.zero
+
+    // MARK: Zero window (RFC 9293 §3.8.6.1)
+
+    var persistDeadline: Instant?
+    var persistBackoff = 0
+    /// The persist timer fired: the next segment is a one-byte probe past the window.
+    var probeDue = false
+    /// A probe byte is at SND.NXT − 1 beyond the window.
+    var probeOutstanding = false
+
+    // MARK: Application side
+
+    /// A passive connection in SYN-RECEIVED, counted in its listener's backlog.
+    var countsAgainstBacklog = false
+    /// The application owns this connection (it connected, or accepted it).
+    var ownedByApplication: Bool
+    /// The application called `close` or `abort`: release the slot once CLOSED.
+    var applicationClosed = false
+    var pendingEvents: PendingEvents = []
+    /// Set when `.readable` was queued and the application has not read since.
+    var readableSignalled = false
+    /// Set when a `write` took less than offered: `.writable` follows when space frees.
+    var writerBlocked = false
+    /// Set when the connection already reported `.closed`.
+    var closeReported = false
+    /// A RST to send (abort, or a reset we generate ourselves) before anything else.
+    var resetDue = false
+
+    var stats = ConnectionStats()
+    /// Invariant violations recorded as they happen (count and the first one's description).
+    var invariantViolations = 0
+    var firstInvariantViolation: String?
+
+    /// A connection about to send its SYN (active open, SYN-SENT) or SYN-ACK (passive open,
+    /// SYN-RECEIVED, after `acceptSYN`).
+    init(tuple: FourTuple, config: ConnectionConfig, iss: SequenceNumber, listenerPort: UInt16?, now: Instant) {
+        self.tuple = tuple
+        self.config = config
+        self.listenerPort = listenerPort
+        self.state = listenerPort == nil ? .synSent : .synReceived
+        self.ownedByApplication = listenerPort == nil
+        self.iss = iss
+        self.sndUna = iss
+        self.sndNxt = iss
+        self.sndMax = iss
+        self.sndMaxEdge = iss + 1
+        self.sendRingStart = iss + 1
+        self.sendRing = ByteRing(capacity: Swift.max(0, config.sendBufferSize))
+        self.receiveRing = ByteRing(capacity: Swift.max(0, config.receiveBufferSize))
+        self.assembler = Assembler(maxRanges: config.maxReassemblyRanges)
+        self.sendMSS = Swift.max(1, Swift.min(config.defaultPeerMSS, config.mtu - ipAndTCPHeaderLength))
+        self.receiveMSS = Swift.max(1, config.mtu - ipAndTCPHeaderLength)
+        self.offeredShift = config.windowScaleEnabled ? Connection.windowShift(for: config.receiveBufferSize) : 0
+        self.tsOffset = iss.rawValue
+        self.rtt = RTTEstimator(initial: config.initialRTO, min: config.minRTO, max: config.maxRTO)
+        _ = now
+    }
+
+    // MARK: Derived values
+
+    var publicState: TCPState { state.publicState }
+
+    var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    /// Sequence number of our FIN (valid when `finQueued`): right after the last queued byte.
+    var finSequence: SequenceNumber { sendRingStart + sendRing.count }
+
+    /// Our FIN has been sent (at least once).
+    var finSent: Bool { finQueued && finSequence.isBefore(sndMax) }
+
+    /// Our FIN has been acknowledged.
+    var finAcknowledged: Bool { finQueued && finSequence.isBefore(sndUna) }
+
+    /// Bytes sent and not acknowledged (SYN and FIN included).
+    var bytesInFlight: Int { Swift.max(0, sndNxt - sndUna) }
+
+    /// The smallest window shift whose 16-bit field covers `bufferSize`, at most 14 (RFC 7323 §2.3).
+    static func windowShift(for bufferSize: Int) -> Int {
+        var shift = 0
+        while shift < maxWindowShift && (bufferSize >> shift) > 0xFFFF { shift += 1 }
+        return shift
+    }
+
+    /// Records a broken invariant (the first description is kept; never grows).
+    func recordViolation(_ message: @autoclosure () -> String) {
+        invariantViolations += 1
+        if firstInvariantViolation == nil { firstInvariantViolation = message() }
+    }
+
+    /// Enters CLOSED with `reason`, stops every timer and reports it once.
+    func enterClosed(_ reason: CloseReason) {
+        if isClosed { return }
+        state = .closed(reason)
+        retransmitDeadline = nil
+        delayedACKDeadline = nil
+        persistDeadline = nil
+        ackNow = false
+        probeDue = false
+        if reason == .reset { pendingEvents.insert(.reset) }
+        pendingEvents.insert(.closed)
+    }
+
+    /// The reason to report with `.closed`.
+    var closeReason: CloseReason {
+        switch state {
+        case .closed(let reason): reason
+        default: .normal
+        }
+    }
+
+    /// Enters TIME-WAIT for 2·MSL (RFC 9293 §3.10.7.4): the connection is over for the
+    /// application (`.closed(.normal)`), but keeps answering retransmitted FINs.
+    func enterTimeWait(at now: Instant) {
+        state = .timeWait(until: now + config.timeWaitDuration)
+        retransmitDeadline = nil
+        persistDeadline = nil
+        probeDue = false
+        pendingEvents.insert(.closed)
+    }
+
+    /// SYN-RECEIVED or SYN-SENT → ESTABLISHED (or FIN-WAIT-1 when the application already shut
+    /// down its side, RFC 9293 §3.10.4 "SYN-RECEIVED STATE").
+    func enterEstablished() {
+        state = finQueued ? .finWait1 : .established
+        pendingEvents.insert(listenerPort == nil ? .connected : .established)
+    }
+
+    func updatePeaks() {
+        stats.peakSendBufferBytes = Swift.max(stats.peakSendBufferBytes, sendRing.count)
+        stats.peakReceiveBufferBytes = Swift.max(stats.peakReceiveBufferBytes, receiveRing.count + assembler.highestEnd)
+    }
+
+    /// A snapshot for `Endpoint.stats(of:)`.
+    func snapshot() -> ConnectionStats {
+        var s = stats
+        s.state = publicState
+        s.smoothedRTT = rtt.smoothedRTT.map { .nanoseconds($0) }
+        s.rttVariation = rtt.smoothedRTT == nil ? nil : .nanoseconds(rtt.rttVariation)
+        s.retransmissionTimeout = rtt.rtoDuration
+        s.congestionWindow = congestionWindow()
+        s.peerWindow = sndWnd
+        s.advertisedWindow = Swift.max(0, rcvAdvertisedEdge - rcvNxt)
+        s.bytesInFlight = bytesInFlight
+        s.sendBufferBytes = sendRing.count
+        s.receiveBufferBytes = receiveRing.count
+        s.sendMSS = sendMSS
+        s.sendWindowShift = sendShift
+        s.receiveWindowShift = receiveShift
+        s.sackEnabled = sackPermitted
+        s.timestampsEnabled = timestampsEnabled
+        return s
+    }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}
+
+/// IPv4 (20) + TCP (20) header bytes without options: MSS = MTU − 40 (RFC 9293 §3.7.1, RFC 879).
+let ipAndTCPHeaderLength = 40
+/// RFC 7323 §2.3: the shift is at most 14.
+let maxWindowShift = 14

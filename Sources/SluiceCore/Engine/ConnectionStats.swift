@@ -1,0 +1,112 @@
+/// A snapshot of one connection's state and counters (`Endpoint.stats(of:)`), for the embedder,
+/// the CLIs and tests. Byte counts are payload bytes (no headers, no SYN/FIN).
+public struct ConnectionStats: Hashable, Sendable {
+    public var state: TCPState = .closed
+    /// Payload bytes sent for the first time.
+    public var bytesSent: Int = 0
+    /// Payload bytes sent again (timeouts, probes resent).
+    public var bytesRetransmitted: Int = 0
+    /// Payload bytes the peer acknowledged.
+    public var bytesAcknowledged: Int = 0
+    /// Payload bytes received in order (delivered to the receive buffer).
+    public var bytesReceived: Int = 0
+    /// Segments sent / received (every segment, pure ACKs included).
+    public var segmentsSent: Int = 0
+    public var segmentsReceived: Int = 0
+    /// Retransmission timeouts that fired (RFC 6298 §5.4).
+    public var retransmissionTimeouts: Int = 0
+    /// Segments received that were unacceptable (RFC 9293 §3.10.7.4) and answered with an ACK.
+    public var unacceptableSegments: Int = 0
+    /// Payload bytes received that were dropped: outside the window or refused by the
+    /// reassembler's range limit.
+    public var bytesDropped: Int = 0
+    /// Out-of-order segments stored.
+    public var outOfOrderSegments: Int = 0
+    /// Zero-window probes sent (RFC 9293 §3.8.6.1).
+    public var zeroWindowProbesSent: Int = 0
+
+    /// Smoothed RTT and its variation (RFC 6298 §2); `nil` before the first sample.
+    public var smoothedRTT: Duration? = nil
+    public var rttVariation: Duration? = nil
+    /// The current retransmission timeout, backoff included.
+    public var retransmissionTimeout: Duration = .zero
+    /// The congestion window in bytes (no congestion control yet: the send buffer size).
+    public var congestionWindow: Int = 0
+    /// The peer's window, scaled, in bytes (SND.WND).
+    public var peerWindow: Int = 0
+    /// The window we last advertised, scaled, in bytes.
+    public var advertisedWindow: Int = 0
+    /// Bytes in flight (SND.NXT − SND.UNA, SYN/FIN included).
+    public var bytesInFlight: Int = 0
+    /// Bytes waiting in the send ring (unacknowledged or unsent) and in the receive ring
+    /// (in order, unread); with their peaks.
+    public var sendBufferBytes: Int = 0
+    public var receiveBufferBytes: Int = 0
+    public var peakSendBufferBytes: Int = 0
+    public var peakReceiveBufferBytes: Int = 0
+
+    /// What the handshake negotiated.
+    public var sendMSS: Int = 0
+    public var sendWindowShift: Int = 0
+    public var receiveWindowShift: Int = 0
+    public var sackEnabled: Bool = false
+    public var timestampsEnabled: Bool = false
+
+    public init() {}
+}
+
+/// Endpoint-wide counters: every packet that is not processed normally is counted under its
+/// reason. Read with `Endpoint.counters`.
+public struct EndpointCounters: Hashable, Sendable {
+    public var packetsReceived: Int = 0
+    public var packetsSent: Int = 0
+
+    // Drops before any connection sees the packet.
+    /// The bytes are not an IPv4 packet carrying TCP (`WireError`).
+    public var droppedMalformed: Int = 0
+    /// IPv4 header or TCP checksum does not verify (RFC 9293 §3.1, RFC 791).
+    public var droppedBadChecksum: Int = 0
+    /// Destination address is not ours, or a source that cannot be a peer (broadcast, ours).
+    public var droppedNotForUs: Int = 0
+
+    // Segments that match no connection (RFC 9293 §3.10.7.1, §3.10.7.2).
+    /// Answered with RST (no connection, no listener).
+    public var segmentsToClosedPort: Int = 0
+    /// A SYN to a listener whose backlog is full (dropped silently: the peer retries).
+    public var droppedBacklogFull: Int = 0
+    /// A SYN that would exceed `maxConnections`.
+    public var droppedConnectionLimit: Int = 0
+    /// A segment to a listener that was neither SYN nor answered with RST (e.g. RST, or FIN).
+    public var droppedListenerNonSYN: Int = 0
+    /// RSTs we wanted to send but the reset queue was full.
+    public var droppedResetQueueFull: Int = 0
+    /// Events dropped because the event queue was full.
+    public var eventsDropped: Int = 0
+
+    // Drops inside a connection.
+    /// Unacceptable segments (RFC 9293 §3.10.7.4 table), answered with an ACK.
+    public var droppedUnacceptable: Int = 0
+    /// Segments without ACK in a synchronized state (RFC 9293 §3.10.7.4 fifth check).
+    public var droppedNoACK: Int = 0
+    /// ACKs for data never sent (SEG.ACK > SND.NXT), answered with an ACK.
+    public var droppedAckOfUnsent: Int = 0
+    /// A segment in SYN-SENT with an unacceptable ACK (answered with RST) or neither SYN nor RST.
+    public var droppedSynSentInvalid: Int = 0
+    /// RSTs that did not match the window (ignored) or fell inside it but not at RCV.NXT
+    /// (answered with a challenge ACK, RFC 5961 §3.2).
+    public var droppedInvalidReset: Int = 0
+    /// SYNs in a synchronized state (answered with a challenge ACK, RFC 5961 §4.2).
+    public var droppedSynInWindow: Int = 0
+    /// Payload bytes outside the receive window (trimmed) or refused by the reassembler.
+    public var droppedPayloadBytes: Int = 0
+    /// Segments whose out-of-order payload the reassembler refused (range limit).
+    public var droppedReassemblyLimit: Int = 0
+
+    /// RSTs sent (all causes) and received (accepted).
+    public var resetsSent: Int = 0
+    public var resetsReceived: Int = 0
+    /// Challenge ACKs sent (RFC 5961).
+    public var challengeACKsSent: Int = 0
+
+    public init() {}
+}
