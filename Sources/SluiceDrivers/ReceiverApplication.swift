@@ -82,7 +82,7 @@ package final class ReceiverApplication: LinkApplication {
             if let next = read(connection, endpoint, at: now) {
                 wake = wake.map { min($0, next) } ?? next
             }
-            connection.tracker.sample(endpoint.stats(of: connection.id), bytes: connection.report.bytes, at: now)
+            connection.tracker.sample(endpoint.stats(of: connection.id), tuple: endpoint.tuple(of: connection.id), bytes: connection.report.bytes, at: now)
         }
         return wake
     }
@@ -161,7 +161,8 @@ package final class ReceiverApplication: LinkApplication {
     /// Once the peer's FIN has arrived and every byte before it has been read, close our half
     /// too (RFC 9293 §3.10.4: CLOSE in CLOSE-WAIT sends FIN).
     private func closeIfPeerDone(_ connection: Connection, _ endpoint: Endpoint) {
-        guard !connection.closing, endpoint.state(of: connection.id) == .closeWait else { return }
+        guard !connection.closing,
+              endpoint.isAtEndOfStream(connection.id) || endpoint.state(of: connection.id) == .closeWait else { return }
         connection.closing = true
         endpoint.close(connection.id)
     }
@@ -169,7 +170,7 @@ package final class ReceiverApplication: LinkApplication {
     private func finish(_ id: ConnectionID, _ endpoint: Endpoint, result: String, at now: Instant) {
         guard let connection = connections.first(where: { $0.id == id && !$0.finished }) else { return }
         connection.finished = true
-        connection.tracker.sample(endpoint.stats(of: id), bytes: connection.report.bytes, at: now)
+        connection.tracker.sample(endpoint.stats(of: id), tuple: endpoint.tuple(of: id), bytes: connection.report.bytes, at: now)
         var report = connection.report
         report.result = result
         report.sha256 = hexDigest(connection.hasher.finalize())

@@ -42,11 +42,11 @@ package final class SenderApplication: LinkApplication {
         staging = [UInt8](repeating: 0, count: stagingSize)
     }
 
-    /// 0 on a completed transfer, 130 when interrupted, 1 otherwise.
+    /// 0 on a completed transfer, 130 when interrupted (Ctrl-C), 1 otherwise.
     package var exitStatus: Int32 {
         guard let report, payloadError == nil else { return 1 }
         if report.succeeded { return 0 }
-        return report.result == "interrupted" ? 130 : 1
+        return interrupted ? 130 : 1
     }
 
     package func start(_ endpoint: Endpoint, at now: Instant) throws(LinkError) {
@@ -75,7 +75,8 @@ package final class SenderApplication: LinkApplication {
     package func service(_ endpoint: Endpoint, at now: Instant) -> Instant? {
         guard let id, !isDone else { return nil }
         if connected, !closing { writeAll(id, endpoint) }
-        tracker.sample(endpoint.stats(of: id), bytes: written, at: now)
+        let stats = endpoint.stats(of: id)
+        tracker.sample(stats, tuple: endpoint.tuple(of: id), bytes: stats?.bytesAcknowledged ?? 0, at: now)
         return nil
     }
 
@@ -97,7 +98,8 @@ package final class SenderApplication: LinkApplication {
         guard let id else { return "" }
         let state = endpoint.state(of: id).map { "\($0)" } ?? "closed"
         let total = payload.totalBytes.map { " of \(formatBytes($0))" } ?? ""
-        return "\(formatBytes(written)) queued\(total)  \(formatBitRate(tracker.recentRate(at: now)))  peer window \(formatBytes(tracker.peerWindow))  \(state)"
+        let acknowledged = tracker.latest?.bytesAcknowledged ?? 0
+        return "\(formatBytes(acknowledged)) acknowledged\(total)  \(formatBitRate(tracker.recentRate(at: now)))  peer window \(formatBytes(tracker.peerWindow))  \(state)"
     }
 
     /// Offers staged bytes to the engine until it takes no more or the payload ends.
@@ -147,9 +149,10 @@ package final class SenderApplication: LinkApplication {
     private func finish(_ endpoint: Endpoint, result: String, at now: Instant) {
         guard !isDone, let id else { return }
         isDone = true
-        tracker.sample(endpoint.stats(of: id), bytes: written, at: now)
+        let stats = endpoint.stats(of: id)
+        tracker.sample(stats, tuple: endpoint.tuple(of: id), bytes: stats?.bytesAcknowledged ?? 0, at: now)
         var report = TransferReport(role: .sender)
-        report.local = "\(options.local.address):\(tracker.localPort ?? options.local.port)"
+        report.local = "\(options.local)"
         report.remote = "\(options.remote)"
         report.result = result
         report.bytes = written

@@ -5,9 +5,9 @@ import SluiceCore
 struct StatsTracker {
     private(set) var startedAt: Instant?
     private(set) var latest: ConnectionStats?
-    private(set) var advertisedWindow = 0
-    private(set) var peerWindow = 0
-    private(set) var localPort: UInt16?
+    private(set) var tuple: FourTuple?
+    var advertisedWindow: Int { latest?.advertisedWindow ?? 0 }
+    var peerWindow: Int { latest?.peerWindow ?? 0 }
     private var rateSampleAt: Instant?
     private var rateSampleBytes = 0
     private var rate: Double = 0
@@ -18,8 +18,9 @@ struct StatsTracker {
     }
 
     /// Remembers the latest statistics (`nil` once the engine has let the connection go).
-    mutating func sample(_ stats: ConnectionStats?, bytes: Int, at now: Instant) {
+    mutating func sample(_ stats: ConnectionStats?, tuple: FourTuple?, bytes: Int, at now: Instant) {
         if let stats { latest = stats }
+        if let tuple { self.tuple = tuple }
         self.bytes = bytes
         guard let last = rateSampleAt else {
             rateSampleAt = now
@@ -40,6 +41,17 @@ struct StatsTracker {
     /// Fills the report's timing and flow-control fields from the last statistics.
     func fill(_ report: inout TransferReport, at now: Instant) {
         if let startedAt { report.seconds = (now - startedAt).secondsDouble }
+        if let tuple {
+            report.local = "\(tuple.local)"
+            report.remote = "\(tuple.remote)"
+        }
+        guard let s = latest else { return }
+        report.retransmittedBytes = s.bytesRetransmitted
+        report.segmentsSent = s.segmentsSent
+        report.segmentsReceived = s.segmentsReceived
+        report.probesSent = s.zeroWindowProbesSent
+        report.peakBufferBytes = report.role == .sender ? s.peakSendBufferBytes : s.peakReceiveBufferBytes
+        report.smoothedRTTMilliseconds = s.smoothedRTT.map { $0.secondsDouble * 1000 }
     }
 }
 

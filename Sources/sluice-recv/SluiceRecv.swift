@@ -82,7 +82,7 @@ struct SluiceRecv: ParsableCommand {
         options.json = json
         let application = ReceiverApplication(options: options, output: outputFile)
         let loop = RunLoop(endpoint: endpoint, link: link, capture: capture, signals: signals)
-        if !json || Console.standardErrorIsTerminal {
+        do {
             let pace = options.readRate.map { formatBitRate($0 * 8) } ?? "as fast as possible"
             Console.error("sluice-recv: listening on \(listen) over \(link.label), reading \(pace)")
         }

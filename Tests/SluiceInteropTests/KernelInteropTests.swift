@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+/// Sluice against the Linux kernel's TCP over a TUN device, inside a network namespace each test
+/// creates (tools/netns-tun; deleted on exit, also on failure). The kernel side is driven by
+/// small Python programs (tools/interop/). Needs root, /dev/net/tun, tshark and python3: skipped
+/// with a message where they are missing, failed when `CI` is set.
+@Suite(.enabled(if: InteropEnvironment.shouldRun, Comment(rawValue: InteropEnvironment.missing ?? "")))
+struct KernelInteropTests {
+    // MARK: - Kernel client → sluice-recv (slow reader, small buffer)
+
+    @Test func kernelClientToSlowSluiceReceiver() throws {
+        guard InteropEnvironment.ready() else { return }
+        try kernelToSluice(lossPercent: 0, label: "k2s")
+    }
+
+    @Test func kernelClientToSlowSluiceReceiverWithLoss() throws {
+        guard InteropEnvironment.ready() else { return }
+        try kernelToSluice(lossPercent: 2, label: "k2s-loss")
+    }
+
+    // MARK: - sluice-send → kernel receiver (small SO_RCVBUF, reads in bursts with pauses)
+
+    @Test func sluiceSenderToPausingKernelReceiver() throws {
+        guard InteropEnvironment.ready() else { return }
+        try sluiceToKernel(lossPercent: 0, label: "s2k")
+    }
+
+    @Test func sluiceSenderToPausingKernelReceiverWithLoss() throws {
+        guard InteropEnvironment.ready() else { return }
+        try sluiceToKernel(lossPercent: 2, label: "s2k-loss")
+    }
+
+    // MARK: - Scenarios
+
+    /// The kernel sends 1 MB to sluice-recv, whose application reads 4 KiB at a time at
+    /// 2 Mbit/s through a 16 KiB receive buffer: the transfer completes with identical bytes.
+    private func kernelToSluice(lossPercent: Int, label: String) throws {
+        let dir = try makeScratchDirectory(label)
+        let namespace = try TestNamespace(lossPercent: lossPercent)
+        defer { namespace.close() }
+        let pcap = dir.appendingPathComponent("sluice-recv.pcap").path
+        let port = 5001
+        let receiver = try namespace.spawn("sluice-recv", in: dir, binary("sluice-recv"), [
+            "--tun", namespace.device, "--listen", "\(namespace.sluiceAddress):\(port)",
+            "--rcvbuf", "16KiB", "--read-rate", "2mbit", "--read-chunk", "4KiB",
+            "--pcap", pcap, "--json", "--once",
+        ])
+        defer { receiver.kill() }
+        #expect(receiver.waitForOutput(seconds: 10) { $0.stderr.contains("listening") }, "\(receiver.transcript)")
+        let client = try namespace.spawn("kernel-client", in: dir, InteropEnvironment.python, [
+            script("kernel-client.py"), "--connect", "\(namespace.sluiceAddress):\(port)",
+            "--bytes", "1000000", "--seed", "\(lossPercent + 11)", "--timeout", "90",
+        ])
+        defer { client.kill() }
+        let clientStatus = client.wait(seconds: 100)
+        let receiverStatus = receiver.wait(seconds: 10)
+        let transcript = receiver.transcript + client.transcript
+        #expect(clientStatus == 0, "\(transcript)")
+        #expect(receiverStatus == 0, "\(transcript)")
+        let sent = try #require(client.jsonLines.first, "\(transcript)")
+        let received = try #require(receiver.jsonLines.first, "\(transcript)")
+        #expect(received["result"] as? String == "completed", "\(transcript)")
+        #expect(received["bytes"] as? Int == 1_000_000)
+        #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")
+        #expect((received["peak_buffer_bytes"] as? Int ?? .max) <= 16 * 1024, "receive buffer bound: \(transcript)")
+        print("interop \(label): \(received["bytes"] ?? 0) bytes in \(received["seconds"] ?? 0) s, goodput \(received["goodput_bps"] ?? 0) bit/s, window updates \(received["window_updates_sent"] ?? 0), loss \(lossPercent)%")
+        try expectCleanCapture(pcap)
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// sluice-send offers 256 KiB to a kernel receiver with a 4 KiB SO_RCVBUF that reads 64 KiB,
+    /// then sleeps 1.2 s, repeatedly: the window closes, Sluice probes with one byte at the
+    /// window edge (tshark: `tcp.analysis.zero_window_probe`), the kernel answers each probe,
+    /// and the bytes arrive intact.
+    private func sluiceToKernel(lossPercent: Int, label: String) throws {
+        let dir = try makeScratchDirectory(label)
+        let namespace = try TestNamespace(lossPercent: lossPercent)
+        defer { namespace.close() }
+        let pcap = dir.appendingPathComponent("sluice-send.pcap").path
+        let port = 5002
+        let server = try namespace.spawn("kernel-receiver", in: dir, InteropEnvironment.python, [
+            script("kernel-receiver.py"), "--listen", "\(namespace.kernelAddress):\(port)",
+            "--rcvbuf", "4096", "--burst", "65536", "--pause", "1.2", "--timeout", "90",
+        ])
+        defer { server.kill() }
+        #expect(server.waitForOutput(seconds: 10) { $0.stdout.contains("listening") }, "\(server.transcript)")
+        let sender = try namespace.spawn("sluice-send", in: dir, binary("sluice-send"), [
+            "--tun", namespace.device, "--local", namespace.sluiceAddress,
+            "--connect", "\(namespace.kernelAddress):\(port)",
+            "--bytes", "256KiB", "--seed", "\(lossPercent + 21)", "--pcap", pcap, "--json",
+        ])
+        defer { sender.kill() }
+        let senderStatus = sender.wait(seconds: 100)
+        let serverStatus = server.wait(seconds: 10)
+        let transcript = sender.transcript + server.transcript
+        #expect(senderStatus == 0, "\(transcript)")
+        #expect(serverStatus == 0, "\(transcript)")
+        let sent = try #require(sender.jsonLines.first, "\(transcript)")
+        let received = try #require(server.jsonLines.first, "\(transcript)")
+        #expect(sent["result"] as? String == "completed", "\(transcript)")
+        #expect(received["bytes"] as? Int == 256 * 1024, "\(transcript)")
+        #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")
+        let frames = try expectCleanCapture(pcap)
+        let probes = frames.filter(\.zeroWindowProbe).count
+        let answers = frames.filter(\.zeroWindowProbeAck).count
+        print("interop \(label): \(sent["bytes"] ?? 0) bytes in \(sent["seconds"] ?? 0) s, goodput \(sent["goodput_bps"] ?? 0) bit/s, probes sent \(sent["probes_sent"] ?? 0) (tshark: \(probes) probes, \(answers) answered), retransmitted \(sent["retransmitted_bytes"] ?? 0) B, loss \(lossPercent)%")
+        if lossPercent == 0 {
+            // The receiver pauses 1.2 s with a full buffer at least 3 times: probes must appear,
+            // and with no loss every one is answered.
+            #expect(probes >= 1, "no zero-window probe in \(pcap)")
+            #expect(answers == probes, "\(probes) probes but \(answers) answers in \(pcap)")
+        }
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    // MARK: - Helpers
+
+    private func binary(_ name: String) -> String { InteropEnvironment.binaries.appendingPathComponent(name).path }
+
+    private func script(_ name: String) -> String {
+        InteropEnvironment.repository.appendingPathComponent("tools/interop/\(name)").path
+    }
+
+    /// tshark finds no malformed packet and no bad IPv4 or TCP checksum in a capture Sluice wrote.
+    @discardableResult
+    private func expectCleanCapture(_ pcap: String) throws -> [TsharkFrame] {
+        #expect(FileManager.default.fileExists(atPath: pcap), "no capture at \(pcap)")
+        let frames = try tsharkFrames(pcap)
+        #expect(frames.count > 0, "empty capture \(pcap)")
+        #expect(frames.filter(\.ipChecksumBad).count == 0, "bad IPv4 checksums in \(pcap)")
+        #expect(frames.filter(\.tcpChecksumBad).count == 0, "bad TCP checksums in \(pcap)")
+        #expect(try tsharkCount(pcap, filter: "_ws.malformed") == 0, "malformed packets in \(pcap)")
+        return frames
+    }
+}
