@@ -1,0 +1,424 @@
+import SluiceCore
+
+/// One flow-control event for `--timeline`.
+package struct TimelineEntry: Sendable {
+    package var time: Instant
+    package var frame: Int
+    package var stream: Int
+    /// 0: sent by side A (the connection's first sender); 1: by side B.
+    package var direction: Int
+    package var kind: String
+    package var detail: String
+}
+
+/// What a connection's analysis reports about one packet, for graph recorders.
+package struct PacketOutcome: Sendable {
+    package var direction: Int
+    package var analysis: PacketAnalysis
+    package var isLinuxProbe: Bool
+    /// Right edge advertised by the packet's sender (ACK + scaled window), when it has an ACK.
+    package var rightEdge: UInt32?
+}
+
+/// Everything tracked for one TCP connection (one tshark `tcp.stream`). Memory is fixed per
+/// connection apart from bounded lists (unacknowledged segments, histogram, episodes, stalls,
+/// violations), whatever the number of packets.
+package struct ConnectionAnalysis: Sendable {
+    package let stream: Int
+    /// Side A sent the first packet seen; direction 0 is A→B.
+    package let a: SocketAddress
+    package let b: SocketAddress
+    package var firstTime: Instant
+    package var lastTime: Instant
+    package var firstFrame: Int
+    package var lastFrame: Int
+    package var packets = 0
+    package var ab = DirectionStats()
+    package var ba = DirectionStats()
+    package var violations: [Violation] = []
+    package var violationCounts = [Int](repeating: 0, count: ConformanceRule.allCases.count)
+    /// Both FINs seen, or a RST: the connection may be retired after a quiet period.
+    package var closed = false
+
+    var wireshark = WiresharkConversation()
+    var conformanceAB = ConformanceState()
+    var conformanceBA = ConformanceState()
+    var finAB = false
+    var finBA = false
+
+    package init(stream: Int, first: TraceSegment) {
+        self.stream = stream
+        a = first.source
+        b = first.destination
+        firstTime = first.time
+        lastTime = first.time
+        firstFrame = first.frame
+        lastFrame = first.frame
+    }
+
+    package func direction(of s: TraceSegment) -> Int { s.source == a && s.destination == b ? 0 : 1 }
+
+    /// Whether `s` (a SYN with a new ISN) starts a new connection on the same ports.
+    package func isNewConnection(_ s: TraceSegment) -> Bool {
+        wireshark.isNewConversation(s, forward: WiresharkConversation.isFlow1(source: s.source, destination: s.destination))
+    }
+
+    package mutating func process(
+        _ s: TraceSegment, reusedPorts: Bool, check: Bool, timeline: ((TimelineEntry) -> Void)?
+    ) -> PacketOutcome {
+        let d = direction(of: s)
+        accrue(until: s.time)
+        packets += 1
+        lastTime = s.time
+        lastFrame = s.frame
+        let forward = WiresharkConversation.isFlow1(source: s.source, destination: s.destination)
+        let analysis = wireshark.analyze(s, forward: forward, reusedPorts: reusedPorts)
+        let myScale = forward ? wireshark.flow1.winScale : wireshark.flow2.winScale
+        let peerScale = forward ? wireshark.flow2.winScale : wireshark.flow1.winScale
+        var ctx = Context(
+            segment: s, analysis: analysis, direction: d, stream: stream,
+            myShift: WiresharkFlowState.shift(of: myScale), peerShift: WiresharkFlowState.shift(of: peerScale),
+            check: check, timeline: timeline)
+        if d == 0 {
+            Self.update(&ab, peer: &ba, conf: &conformanceAB, peerConf: &conformanceBA, ctx: &ctx)
+        } else {
+            Self.update(&ba, peer: &ab, conf: &conformanceBA, peerConf: &conformanceAB, ctx: &ctx)
+        }
+        for v in ctx.violations { record(v) }
+        let abScale = WiresharkConversation.isFlow1(source: a, destination: b) ? wireshark.flow1.winScale : wireshark.flow2.winScale
+        let baScale = WiresharkConversation.isFlow1(source: a, destination: b) ? wireshark.flow2.winScale : wireshark.flow1.winScale
+        ab.windowScaleState = Int(abScale)
+        ba.windowScaleState = Int(baScale)
+        if s.isFIN { if d == 0 { finAB = true } else { finBA = true } }
+        if s.isRST || (finAB && finBA) { closed = true }
+        ab.currentCause = Self.cause(of: ab, peer: ba)
+        ba.currentCause = Self.cause(of: ba, peer: ab)
+        return PacketOutcome(direction: d, analysis: analysis, isLinuxProbe: ctx.isLinuxProbe, rightEdge: ctx.rightEdge)
+    }
+
+    /// Ends the analysis at the end of the trace: open episodes are closed at the last packet
+    /// (and say so), and probes still waiting for an answer are judged.
+    package mutating func finish(check: Bool) {
+        accrue(until: lastTime)
+        for d in 0..<2 {
+            var st = d == 0 ? ab : ba
+            if let e = st.openEpisode {
+                st.recordEpisode(e, duration: lastTime - e.start)
+                st.openEpisode = nil
+            }
+            if d == 0 { ab = st } else { ba = st }
+            let conf = d == 0 ? conformanceAB : conformanceBA
+            if check, let p = conf.pendingProbe, p.mustAnswer, lastTime - p.time >= probeAnswerGrace {
+                record(Violation(rule: .probeUnanswered, frame: p.frame, time: p.time, stream: stream, direction: d,
+                                 detail: "no answer from the receiver before the trace ended"))
+            }
+        }
+    }
+
+    /// Finishes the connection and drops what only the running analysis needs.
+    package mutating func retire(check: Bool) {
+        finish(check: check)
+        ab.freezeWindow()
+        ba.freezeWindow()
+        wireshark = WiresharkConversation()
+    }
+
+    mutating func record(_ v: Violation) {
+        violationCounts[v.rule.rawValue] += 1
+        if violations.count < violationListLimit { violations.append(v) }
+    }
+
+    /// Adds the time since the previous packet to each direction's current cause.
+    private mutating func accrue(until t: Instant) {
+        let span = t - lastTime
+        guard span > .zero else { return }
+        if ab.accountingFrom != nil { ab.limitTime[ab.currentCause.rawValue] += span }
+        if ba.accountingFrom != nil { ba.limitTime[ba.currentCause.rawValue] += span }
+    }
+
+    /// What holds `x`'s data back now, given what `y` (its receiver) last said.
+    static func cause(of x: DirectionStats, peer y: DirectionStats) -> LimitCause {
+        guard let nxt = x.sndNxt else { return .appLimited }
+        if y.lastWindowScaled == 0 { return .rwndLimited }
+        let una = y.highestAck ?? nxt
+        let inFlight = Int32(bitPattern: nxt &- una)
+        guard inFlight > 0 else { return .appLimited }
+        if let edge = y.rightEdge {
+            let room = Int64(Int32(bitPattern: edge &- nxt))
+            if room < Int64(x.effectiveMSS(peerMSS: y.mssOption)) { return .rwndLimited }
+        }
+        return .cwndLimited
+    }
+
+    struct Context {
+        var segment: TraceSegment
+        var analysis: PacketAnalysis
+        var direction: Int
+        var stream: Int
+        var myShift: Int?
+        var peerShift: Int?
+        var check: Bool
+        var timeline: ((TimelineEntry) -> Void)?
+        var violations: [Violation] = []
+        var isLinuxProbe = false
+        var rightEdge: UInt32? = nil
+
+        func emit(_ kind: String, _ detail: String = "") {
+            timeline?(TimelineEntry(time: segment.time, frame: segment.frame, stream: stream,
+                                    direction: direction, kind: kind, detail: detail))
+        }
+        mutating func violate(_ rule: ConformanceRule, _ detail: String) {
+            guard check else { return }
+            violations.append(Violation(rule: rule, frame: segment.frame, time: segment.time,
+                                        stream: stream, direction: direction, detail: detail))
+        }
+    }
+
+    /// Updates the sender's (`me`) and the receiver's (`peer`) statistics for one packet.
+    private static func update(
+        _ me: inout DirectionStats, peer: inout DirectionStats,
+        conf: inout ConformanceState, peerConf: inout ConformanceState, ctx: inout Context
+    ) {
+        let s = ctx.segment
+        let flags = ctx.analysis.flags
+        me.packets += 1
+        if me.firstTime == nil { me.firstTime = s.time }
+        me.lastTime = s.time
+        if s.isSYN {
+            me.sawSYN = true
+            me.windowScaleOption = s.windowScale
+            if let m = s.maximumSegmentSize { me.mssOption = m }
+        }
+
+        // Window: SYNs are never scaled (RFC 7323 §2.2); unknown scale leaves it raw, as tshark.
+        let shift = s.isSYN ? 0 : (ctx.myShift ?? 0)
+        let scaledWindow = UInt64(s.window) << UInt64(shift)
+        me.advertisedWindow.add(scaledWindow)
+        let previousWindow = me.lastWindowScaled
+        me.lastWindowScaled = scaledWindow
+
+        // Event counts, as tshark's display filters count them.
+        for e in TraceEvent.allCases where !e.wiresharkFlags.isEmpty && !flags.isDisjoint(with: e.wiresharkFlags) {
+            me.events[e] += 1
+        }
+
+        // Data.
+        let mss = me.effectiveMSS(peerMSS: peer.mssOption)
+        let end = s.seq &+ s.length
+        var newData = false
+        if s.length > 0 {
+            me.dataPackets += 1
+            me.bytes += UInt64(s.length)
+            if s.length > me.maxPayload { me.maxPayload = s.length }
+            if me.firstDataTime == nil { me.firstDataTime = s.time }
+            me.lastDataTime = s.time
+            if let nxt = me.sndNxt {
+                let fresh = Int64(Int32(bitPattern: end &- nxt))
+                if fresh > 0 {
+                    me.uniqueBytes += UInt64(Swift.min(fresh, Int64(s.length)))
+                    newData = true
+                }
+            } else {
+                me.uniqueBytes += UInt64(s.length)
+                newData = true
+            }
+        }
+
+        if ctx.check && s.length > 0 && !s.isRST {
+            checkSender(s, me: me, peer: peer, conf: &conf, mss: mss, newData: newData, flags: flags, ctx: &ctx)
+        }
+
+        let seqEnd = s.seq &+ s.sequenceLength
+        if me.sndNxt == nil || gtSeq(seqEnd, me.sndNxt ?? 0) { me.sndNxt = seqEnd }
+
+        // ACK and the right edge this side advertises.
+        if s.hasACK && !s.isRST {
+            if me.highestAck == nil || gtSeq(s.ack, me.highestAck ?? 0) { me.highestAck = s.ack }
+            let edge = s.ack &+ UInt32(truncatingIfNeeded: scaledWindow)
+            ctx.rightEdge = edge
+            if ctx.check { checkReceiver(s, me: me, edge: edge, window: scaledWindow, shift: shift, peer: peer, ctx: &ctx) }
+            me.rightEdge = edge
+            if me.maxRightEdge == nil || gtSeq(edge, me.maxRightEdge ?? 0) { me.maxRightEdge = edge }
+        }
+        if let nxt = me.sndNxt, let una = peer.highestAck {
+            let inFlight = Int32(bitPattern: nxt &- una)
+            if inFlight > 0 && UInt32(inFlight) > me.maxBytesInFlight { me.maxBytesInFlight = UInt32(inFlight) }
+        }
+        if let rtt = ctx.analysis.ackRTT { peer.rtt.add(rtt) }
+
+        // Probes and their answers.
+        var probe = false
+        if flags.contains(.zeroWindowProbe) {
+            probe = true
+            peer.openEpisode?.oneByteProbes += 1
+            ctx.emit("zero_window_probe", "1 byte at \(s.seq)")
+        }
+        if flags.contains(.keepAlive) && s.length == 0 && peer.lastWindowScaled == 0 {
+            probe = true
+            ctx.isLinuxProbe = true
+            me.events[.linuxZeroWindowProbe] += 1
+            me.pendingLinuxProbe = true
+            peer.openEpisode?.linuxProbes += 1
+            ctx.emit("linux_zero_window_probe", "empty segment at SND.UNA-1 = \(s.seq)")
+        } else if flags.contains(.keepAlive) {
+            ctx.emit("keep_alive")
+        }
+        if peer.pendingLinuxProbe {
+            peer.pendingLinuxProbe = false
+            me.events[.linuxZeroWindowProbeAck] += 1
+            me.openEpisode?.probeAcks += 1
+            ctx.emit("linux_zero_window_probe_ack", "window \(scaledWindow)")
+        }
+        if flags.contains(.zeroWindowProbeAck) {
+            me.openEpisode?.probeAcks += 1
+            ctx.emit("zero_window_probe_ack", "window \(scaledWindow)")
+        }
+        // Any packet from the receiver answers the sender's pending probe.
+        peerConf.pendingProbe = nil
+        if probe && ctx.check {
+            checkProbe(s, me: me, peer: peer, conf: &conf, ctx: &ctx)
+        }
+
+        // Zero-window episodes advertised by this side.
+        let synFinRst = s.isSYN || s.isFIN || s.isRST
+        if s.window == 0 && !synFinRst {
+            if me.openEpisode == nil {
+                me.openEpisode = ZeroWindowEpisode(startFrame: s.frame, start: s.time)
+                conf.lastProbeTime = nil
+                peerConf.lastProbeTime = nil
+                peerConf.lastProbeInterval = nil
+                ctx.emit("zero_window_start", "window closed")
+            }
+        } else if s.window > 0 && !s.isRST, let e = me.openEpisode {
+            me.closeEpisode(frame: s.frame, time: s.time)
+            let ms = (s.time - e.start).secondsDouble * 1000
+            ctx.emit("zero_window_end", "window reopened to \(scaledWindow) after \(formatMs(ms))")
+        }
+
+        if flags.contains(.windowFull) { ctx.emit("window_full", "\(s.length) bytes up to the right edge \(end)") }
+        if flags.contains(.windowUpdate) {
+            ctx.emit("window_update", "\(previousWindow.map(String.init) ?? "?") -> \(scaledWindow)")
+        }
+        if flags.contains(.fastRetransmission) {
+            ctx.emit("fast_retransmission", "seq \(s.seq) len \(s.length)")
+        } else if flags.contains(.spuriousRetransmission) {
+            ctx.emit("spurious_retransmission", "seq \(s.seq) len \(s.length)")
+        } else if flags.contains(.retransmission) {
+            ctx.emit("retransmission", "seq \(s.seq) len \(s.length)")
+        }
+        if flags.contains(.outOfOrder) { ctx.emit("out_of_order", "seq \(s.seq) len \(s.length)") }
+
+        // Who held the data back: accounting starts with the first data; a stall ends with new data.
+        if s.length > 0 && me.accountingFrom == nil { me.accountingFrom = s.time }
+        if newData && !flags.contains(.zeroWindowProbe) {
+            if let last = me.lastNewDataTime {
+                var best = LimitCause.appLimited
+                var bestTime = Duration.zero
+                for c in LimitCause.allCases {
+                    let t = me.limitTime[c.rawValue] - me.limitTimeAtLastNewData[c.rawValue]
+                    if t > bestTime { bestTime = t; best = c }
+                }
+                me.recordStall(Stall(startFrame: me.lastNewDataFrame, start: last, endFrame: s.frame, end: s.time, cause: best))
+            }
+            me.lastNewDataTime = s.time
+            me.lastNewDataFrame = s.frame
+            me.limitTimeAtLastNewData = me.limitTime
+        }
+    }
+
+    /// Sender-side rules for a data segment.
+    private static func checkSender(
+        _ s: TraceSegment, me: DirectionStats, peer: DirectionStats, conf: inout ConformanceState,
+        mss: UInt32, newData: Bool, flags: TCPAnalysisFlags, ctx: inout Context
+    ) {
+        let end = s.seq &+ s.length
+        // Past the largest right edge (needs the receiver's scale).
+        if ctx.peerShift != nil, let edge = peer.maxRightEdge, gtSeq(end, edge) {
+            let probe = s.length == 1 && (peer.lastWindowScaled == 0 || s.seq == edge)
+            if !probe {
+                ctx.violate(.beyondWindow, "bytes \(s.seq)..<\(end) pass the right edge \(edge) by \(Int32(bitPattern: end &- edge))")
+            }
+        }
+        // Tiny segment while an earlier short one is unacknowledged and the window had room.
+        // "Shorter than a full segment": allow up to 40 bytes of TCP options (RFC 9293 §3.7.1).
+        if newData && !s.isFIN && !flags.contains(.zeroWindowProbe) && s.length + tcpOptionAllowance < mss {
+            let una = peer.highestAck ?? s.seq
+            if let prev = conf.shortSegmentEnd, gtSeq(prev, una), let edge = peer.rightEdge,
+               Int64(Int32(bitPattern: edge &- s.seq)) >= Int64(mss) {
+                ctx.violate(.tinySegment, "\(s.length)-byte segment (MSS \(mss)) while an earlier short segment ending at \(prev) is unacknowledged")
+            }
+            conf.shortSegmentEnd = end
+        }
+    }
+
+    /// Receiver-side rules for the right edge a packet advertises.
+    private static func checkReceiver(
+        _ s: TraceSegment, me: DirectionStats, edge: UInt32, window: UInt64, shift: Int,
+        peer: DirectionStats, ctx: inout Context
+    ) {
+        guard ctx.myShift != nil || s.isSYN else { return }   // unknown scale: cannot judge
+        // Moving the right edge left (an ACK older than the highest one is reordering, not shrinking).
+        if let maxEdge = me.maxRightEdge, let high = me.highestAck, s.ack == high {
+            let back = Int64(Int32(bitPattern: maxEdge &- edge))
+            if back > Int64(1) << Int64(shift) {
+                ctx.violate(.windowShrank, "right edge \(edge) is \(back) bytes left of \(maxEdge) (scale 2^\(shift))")
+            }
+        }
+        // Silly window: a small non-zero window opened by moving the right edge.
+        if window > 0, let maxEdge = me.maxRightEdge, gtSeq(edge, maxEdge) {
+            let mss = UInt64(peer.effectiveMSS(peerMSS: me.mssOption))
+            let threshold = Swift.min(mss, me.advertisedWindow.max / 2)
+            if window < threshold {
+                ctx.violate(.sillyWindow, "window \(window) < min(MSS \(mss), max window/2 \(me.advertisedWindow.max / 2))")
+            }
+        }
+    }
+
+    /// Probe rules: shrinking persist intervals, and remembering the probe until answered.
+    private static func checkProbe(
+        _ s: TraceSegment, me: DirectionStats, peer: DirectionStats, conf: inout ConformanceState, ctx: inout Context
+    ) {
+        if let p = conf.pendingProbe, p.mustAnswer {
+            ctx.violations.append(Violation(rule: .probeUnanswered, frame: p.frame, time: p.time, stream: ctx.stream,
+                                            direction: ctx.direction, detail: "no answer before the next probe (frame \(s.frame))"))
+        }
+        if let last = conf.lastProbeTime {
+            let interval = s.time - last
+            if let previous = conf.lastProbeInterval {
+                let slack = Swift.max(previous * persistJitterFraction, persistJitterFloor)
+                if interval + slack < previous {
+                    ctx.violate(.persistIntervalShrank, "probe interval \(formatMs(interval.secondsDouble * 1000)) after \(formatMs(previous.secondsDouble * 1000))")
+                }
+            }
+            conf.lastProbeInterval = interval
+        }
+        conf.lastProbeTime = s.time
+        let sinceAck = peer.lastTime.map { s.time - $0 } ?? .seconds(1_000_000)
+        let mustAnswer = s.length > 0 || sinceAck >= probeAnswerRateLimit
+        conf.pendingProbe = (s.frame, s.time, mustAnswer)
+    }
+}
+
+/// Bytes of TCP options a full-sized segment may lose to (RFC 9293 §3.1: options up to 40 bytes).
+let tcpOptionAllowance: UInt32 = 40
+
+func formatMs(_ ms: Double) -> String {
+    if ms >= 1000 { return String(format2: ms / 1000) + " s" }
+    return String(format2: ms) + " ms"
+}
+
+extension String {
+    /// A number with up to 3 decimals, without Foundation.
+    init(format2 v: Double) {
+        let scaled = (v * 1000).rounded()
+        guard scaled.isFinite, abs(scaled) < 1e15 else { self = "\(v)"; return }
+        let i = Int64(scaled)
+        let whole = i / 1000
+        let frac = abs(i % 1000)
+        var f = String(frac)
+        while f.count < 3 { f = "0" + f }
+        while f.hasSuffix("0") { f.removeLast() }
+        let sign = (i < 0 && whole == 0) ? "-" : ""
+        self = f.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(f)"
+    }
+}

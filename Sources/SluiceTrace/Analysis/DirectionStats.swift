@@ -1,0 +1,192 @@
+import SluiceCore
+
+/// Why a direction's data was not moving, estimated from the trace at the capture point.
+package enum LimitCause: Int, CaseIterable, Sendable {
+    /// The receiver's window was zero or too small for another full segment.
+    case rwndLimited
+    /// Data in flight below the receiver's window: the sender waited for ACKs (congestion
+    /// window, loss recovery, RTO).
+    case cwndLimited
+    /// Nothing in flight: the sending application had nothing queued.
+    case appLimited
+
+    package var name: String {
+        switch self {
+        case .rwndLimited: "rwnd_limited"
+        case .cwndLimited: "cwnd_limited"
+        case .appLimited: "app_limited"
+        }
+    }
+}
+
+/// Min, median and max of the windows one side advertised.
+package struct WindowSummary: Sendable {
+    package var samples: Int
+    package var min: UInt64?
+    package var median: UInt64?
+    package var max: UInt64?
+    /// The median is exact (else within `relativeError` below the true one).
+    package var exact: Bool
+    package var relativeError: Double
+}
+
+/// A period in which a direction sent no new data.
+package struct Stall: Sendable {
+    /// Frame and time of the last new data before the stall.
+    package var startFrame: Int
+    package var start: Instant
+    /// Frame and time of the new data that ended it.
+    package var endFrame: Int
+    package var end: Instant
+    package var cause: LimitCause
+    package var duration: Duration { end - start }
+}
+
+/// A zero-window episode: from the first zero-window advertisement to the next non-zero one.
+package struct ZeroWindowEpisode: Sendable {
+    package var startFrame: Int
+    package var start: Instant
+    /// `nil` while open (or when the trace ended first).
+    package var endFrame: Int?
+    package var end: Instant?
+    /// Probes the peer sent during the episode: one byte at the window edge (Wireshark's
+    /// `zero_window_probe`), and Linux's empty segment at SND.UNA − 1.
+    package var oneByteProbes = 0
+    package var linuxProbes = 0
+    /// Answers to the probes from the side that closed the window.
+    package var probeAcks = 0
+}
+
+/// Summary statistics of RTT samples (nanoseconds).
+package struct SampleStats: Sendable {
+    package private(set) var count = 0
+    package private(set) var sum: Double = 0
+    package private(set) var min: Int64 = .max
+    package private(set) var max: Int64 = .min
+    package mutating func add(_ v: Int64) {
+        count += 1
+        sum += Double(v)
+        if v < min { min = v }
+        if v > max { max = v }
+    }
+    package var average: Double? { count > 0 ? sum / Double(count) : nil }
+}
+
+/// Everything measured about one direction of a connection: the packets its side sent, the
+/// window its side advertised, and how its data moved.
+package struct DirectionStats: Sendable {
+    package var packets = 0
+    package var dataPackets = 0
+    /// Payload bytes, retransmissions included (throughput).
+    package var bytes: UInt64 = 0
+    /// Payload bytes beyond the highest sequence number sent before (goodput).
+    package var uniqueBytes: UInt64 = 0
+    package var firstTime: Instant? = nil
+    package var lastTime: Instant? = nil
+    package var firstDataTime: Instant? = nil
+    package var lastDataTime: Instant? = nil
+    package var events = EventCounts()
+    /// The window this side advertised, scaled when the scale is known.
+    package var advertisedWindow = ValueHistogram()
+    package var sawSYN = false
+    /// Wireshark's window-scale state for this side: the shift 0...14, -1 unknown (no SYN
+    /// seen), -2 no scaling (SYNs seen without the option on both).
+    package var windowScaleState = -1
+    package var windowScaleOption: UInt8? = nil
+    package var mssOption: UInt16? = nil
+    package var maxPayload: UInt32 = 0
+    /// Samples of the time from this side's segment to the ACK covering it (Wireshark's ack_rtt).
+    package var rtt = SampleStats()
+    /// Largest SND.NXT − SND.UNA seen (highest sequence sent minus the peer's highest ACK).
+    package var maxBytesInFlight: UInt32 = 0
+
+    // Sequence tracking at the capture point.
+    package var sndNxt: UInt32? = nil
+    /// Highest ACK this side sent (covering the peer's data).
+    package var highestAck: UInt32? = nil
+    /// Right edge this side last advertised (ACK + scaled window), and the largest one.
+    package var rightEdge: UInt32? = nil
+    package var maxRightEdge: UInt32? = nil
+    package var lastWindowScaled: UInt64? = nil
+
+    // Flow control.
+    package var zeroWindowEpisodes: [ZeroWindowEpisode] = []
+    package var zeroWindowEpisodeCount = 0
+    package var zeroWindowTotal: Duration = .zero
+    package var zeroWindowLongest: Duration = .zero
+    package var openEpisode: ZeroWindowEpisode? = nil
+    /// A Linux-style probe from this side not yet answered.
+    package var pendingLinuxProbe = false
+
+    // Who held this side's data back.
+    package var limitTime = [Duration](repeating: .zero, count: LimitCause.allCases.count)
+    package var accountingFrom: Instant? = nil
+    package var currentCause: LimitCause = .appLimited
+    package var lastNewDataFrame = 0
+    package var lastNewDataTime: Instant? = nil
+    package var limitTimeAtLastNewData = [Duration](repeating: .zero, count: LimitCause.allCases.count)
+    package var longestStalls: [Stall] = []
+
+    /// The advertised-window statistics, frozen when the connection is retired.
+    package var windowSummary: WindowSummary? = nil
+
+    package init() {}
+
+    /// Summarises the window histogram and releases its memory.
+    mutating func freezeWindow() {
+        let h = advertisedWindow
+        windowSummary = WindowSummary(
+            samples: h.count, min: h.count > 0 ? h.min : nil, median: h.median, max: h.count > 0 ? h.max : nil,
+            exact: h.isExact, relativeError: h.relativeError)
+        advertisedWindow = ValueHistogram()
+    }
+
+    /// Segment size used for window-full, tiny-segment and silly-window judgements: the
+    /// smaller of the MSS the peer announced and the largest payload seen (TCP options such as
+    /// timestamps make full segments shorter than the MSS; captures taken before segmentation
+    /// offload show larger ones), else RFC 9293 §3.7.1's default 536.
+    package func effectiveMSS(peerMSS: UInt16?) -> UInt32 {
+        let announced = peerMSS.map(UInt32.init) ?? 0
+        switch (announced > 0, maxPayload > 0) {
+        case (true, true): return Swift.min(announced, maxPayload)
+        case (true, false): return announced
+        case (false, true): return maxPayload
+        case (false, false): return 536
+        }
+    }
+
+    mutating func closeEpisode(frame: Int, time: Instant) {
+        guard var e = openEpisode else { return }
+        e.endFrame = frame
+        e.end = time
+        recordEpisode(e, duration: time - e.start)
+        openEpisode = nil
+    }
+
+    mutating func recordEpisode(_ e: ZeroWindowEpisode, duration: Duration) {
+        zeroWindowEpisodeCount += 1
+        zeroWindowTotal += duration
+        if duration > zeroWindowLongest { zeroWindowLongest = duration }
+        if zeroWindowEpisodes.count < episodeListLimit { zeroWindowEpisodes.append(e) }
+    }
+
+    mutating func recordStall(_ s: Stall) {
+        guard s.duration >= minimumStall else { return }
+        if longestStalls.count < stallListLimit {
+            longestStalls.append(s)
+        } else if let i = longestStalls.indices.min(by: { longestStalls[$0].duration < longestStalls[$1].duration }),
+                  longestStalls[i].duration < s.duration {
+            longestStalls[i] = s
+        } else {
+            return
+        }
+        longestStalls.sort { $0.duration != $1.duration ? $0.duration > $1.duration : $0.startFrame < $1.startFrame }
+    }
+}
+
+/// Zero-window episodes listed per direction (the count and durations cover all of them).
+package let episodeListLimit = 100
+/// Longest stalls kept per direction.
+package let stallListLimit = 5
+/// Gaps in new data shorter than this are not stalls (below timer and scheduling noise).
+package let minimumStall: Duration = .milliseconds(1)

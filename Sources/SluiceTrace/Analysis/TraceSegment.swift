@@ -1,0 +1,68 @@
+import SluiceCore
+
+/// One captured IPv4/TCP packet as the analysis sees it: the header fields it uses, the frame
+/// number and the capture time. Built from a parsed `IPv4TCPPacket`; checksums are not looked
+/// at (a capturing host may leave them to offload), and the segment length is the one the IPv4
+/// total length gives, so captures cut short by a snap length are analysed like whole ones.
+package struct TraceSegment: Sendable {
+    /// 1-based frame number in the file, counting every frame (tshark's `frame.number`).
+    package var frame: Int
+    /// Capture time.
+    package var time: Instant
+    package var source: SocketAddress
+    package var destination: SocketAddress
+    package var seq: UInt32
+    package var ack: UInt32
+    package var flags: TCPFlags
+    /// The raw (unscaled) window field.
+    package var window: UInt16
+    /// TCP payload length on the wire (RFC 9293 §3.1 SEG.LEN without SYN/FIN).
+    package var length: UInt32
+    /// Window scale option (RFC 7323 §2.2), clamped to 14 as RFC 7323 §2.3 says.
+    package var windowScale: UInt8?
+    /// MSS option (RFC 9293 §3.7.1).
+    package var maximumSegmentSize: UInt16?
+
+    package init(
+        frame: Int, time: Instant, source: SocketAddress, destination: SocketAddress,
+        seq: UInt32, ack: UInt32, flags: TCPFlags, window: UInt16, length: UInt32,
+        windowScale: UInt8? = nil, maximumSegmentSize: UInt16? = nil
+    ) {
+        self.frame = frame
+        self.time = time
+        self.source = source
+        self.destination = destination
+        self.seq = seq
+        self.ack = ack
+        self.flags = flags
+        self.window = window
+        self.length = length
+        self.windowScale = windowScale.map { Swift.min($0, 14) }
+        self.maximumSegmentSize = maximumSegmentSize
+    }
+
+    /// The segment as parsed by the wire decoder. The payload length comes from the IPv4 total
+    /// length, not from the captured bytes.
+    package init(frame: Int, time: Instant, packet: IPv4TCPPacket) {
+        let wireLength = Swift.max(0, Int(packet.ip.totalLength) - packet.payloadRange.lowerBound)
+        self.init(
+            frame: frame, time: time,
+            source: SocketAddress(packet.ip.source, packet.tcp.sourcePort),
+            destination: SocketAddress(packet.ip.destination, packet.tcp.destinationPort),
+            seq: packet.tcp.sequenceNumber.rawValue,
+            ack: packet.tcp.acknowledgmentNumber.rawValue,
+            flags: packet.tcp.flags, window: packet.tcp.window,
+            length: UInt32(truncatingIfNeeded: wireLength),
+            windowScale: packet.tcp.options.windowScale,
+            maximumSegmentSize: packet.tcp.options.maximumSegmentSize)
+    }
+
+    package var isSYN: Bool { flags.contains(.syn) }
+    package var isFIN: Bool { flags.contains(.fin) }
+    package var isRST: Bool { flags.contains(.rst) }
+    package var hasACK: Bool { flags.contains(.ack) }
+    /// Sequence space the segment occupies: payload plus one for SYN and one for FIN.
+    package var sequenceLength: UInt32 {
+        length &+ (isSYN ? 1 : 0) &+ (isFIN ? 1 : 0)
+    }
+}
