@@ -4,7 +4,12 @@ import Glibc
 /// The `sluice-trace` command's work, kept in the library so the executable stays thin.
 public enum SluiceTraceCLI {
     /// Runs the tool and returns its exit status: 0, 1 when `--check` found violations, 2 on errors.
-    public static func run(file: String, json: Bool, timeline: Bool, svg: String?, check: Bool, connection: Int?) -> Int32 {
+    /// - Parameter output: where the report goes (standard output by default).
+    public static func run(
+        file: String, json: Bool, timeline: Bool, svg: String?, check: Bool, connection: Int?,
+        output: ((String) -> Void)? = nil
+    ) -> Int32 {
+        let writeOut = output ?? { writeStandardOutput($0) }
         var options = TraceOptions()
         options.check = check
         if svg != nil {
@@ -92,7 +97,7 @@ func fixed6(_ v: Double) -> String {
     return "\(us < 0 && us / 1_000_000 == 0 ? "-" : "")\(us / 1_000_000).\(frac)"
 }
 
-func writeOut(_ s: String) { writeAll(1, s) }
+func writeStandardOutput(_ s: String) { writeAll(1, s) }
 func writeErr(_ s: String) { writeAll(2, s) }
 
 private func writeAll(_ fd: Int32, _ s: String) {

@@ -8,9 +8,11 @@ import Testing
     /// Compares the frames flagged for each Wireshark-defined event with tshark's display filter.
     static func expectParity(_ path: String, name: String) throws {
         let ours = try FlaggedFrames(path: path)
-        for event in TraceEvent.allCases {
+        let events = TraceEvent.allCases.filter { $0.tsharkFilter != nil }
+        let reference = try Tshark.frames(path, fields: events.compactMap(\.tsharkFilter))
+        for event in events {
             guard let filter = event.tsharkFilter else { continue }
-            let theirs = try Tshark.frames(path, filter: filter)
+            let theirs = reference[filter] ?? []
             let mine = ours.frames[event] ?? []
             #expect(mine == theirs, "\(name): \(event.name): sluice-trace flags \(mine.count) frames, tshark \(theirs.count); only ours \(Array(Set(mine).subtracting(theirs)).sorted().prefix(10)), only tshark \(Array(Set(theirs).subtracting(mine)).sorted().prefix(10))")
         }

@@ -358,10 +358,10 @@ package struct ConnectionAnalysis: Sendable {
     ) {
         guard ctx.myShift != nil || s.isSYN else { return }   // unknown scale: cannot judge
         // Moving the right edge left (an ACK older than the highest one is reordering, not shrinking).
-        if let maxEdge = me.maxRightEdge, let high = me.highestAck, s.ack == high {
-            let back = Int64(Int32(bitPattern: maxEdge &- edge))
+        if let previous = me.rightEdge, let high = me.highestAck, s.ack == high {
+            let back = Int64(Int32(bitPattern: previous &- edge))
             if back > Int64(1) << Int64(shift) {
-                ctx.violate(.windowShrank, "right edge \(edge) is \(back) bytes left of \(maxEdge) (scale 2^\(shift))")
+                ctx.violate(.windowShrank, "right edge \(edge) is \(back) bytes left of the previous one \(previous) (scale 2^\(shift))")
             }
         }
         // Silly window: a small non-zero window opened by moving the right edge.

@@ -89,7 +89,7 @@ enum Scenarios {
     /// unknown scale) as a second connection.
     static func scaledWindows() -> TraceScenario {
         var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 64_000, scaleA: 7, scaleB: 7)
+        s.handshake(windowA: 500, windowB: 4096, scaleA: 7, scaleB: 7)
         // B's window 32 << 7 = 4096 bytes.
         s.send(.b, atMs: 5, window: 32)
         for i in 0..<4 { s.send(.a, atMs: 10 + Double(i) * 0.1, window: 500, length: 1024) }

@@ -17,10 +17,22 @@ enum Tshark {
         return false
     }
 
-    /// Frame numbers matching a display filter, in file order.
-    static func frames(_ file: String, filter: String) throws -> [Int] {
-        let out = try run(["-r", file, "-Y", filter, "-T", "fields", "-e", "frame.number"])
-        return out.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    /// For each field (such as `tcp.analysis.zero_window`), the frames where it is present, in
+    /// file order: the packets `tshark -Y FIELD` lists. One tshark run for all fields.
+    static func frames(_ file: String, fields: [String]) throws -> [String: [Int]] {
+        var args = ["-r", file, "-T", "fields", "-E", "occurrence=f", "-E", "separator=/t", "-e", "frame.number"]
+        for f in fields { args += ["-e", f] }
+        let out = try run(args)
+        var result: [String: [Int]] = [:]
+        for f in fields { result[f] = [] }
+        for line in out.split(separator: "\n", omittingEmptySubsequences: true) {
+            let cols = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard let frame = Int(cols.first ?? "") else { continue }
+            for (i, f) in fields.enumerated() where i + 1 < cols.count && !cols[i + 1].isEmpty {
+                result[f, default: []].append(frame)
+            }
+        }
+        return result
     }
 
     static func run(_ args: [String]) throws -> String {
