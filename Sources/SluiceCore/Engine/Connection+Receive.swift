@@ -214,6 +214,12 @@ extension Connection {
                 ackNow = true
                 return .dropped(.ackOfUnsent)
             }
+            let previousUna = sndUna
+            let previousWindow = sndWnd
+            defer {
+                lossRecovery(afterACK: seg, payloadLength: payload.count, previousUna: previousUna,
+                             previousWindow: previousWindow, at: now)
+            }
             if sndUna.isBefore(ack) {
                 processNewACK(ack, at: now)
             } else if probeOutstanding {
@@ -481,6 +487,7 @@ extension Connection {
             receiveShift = 0
         }
         sackPermitted = config.sackEnabled && options.sackPermitted
+        resetLossRecovery()
         if config.timestampsEnabled, let ts = options.timestamps {
             timestampsEnabled = true
             tsRecent = ts.value

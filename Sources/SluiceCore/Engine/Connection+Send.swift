@@ -51,6 +51,12 @@ extension Connection {
             }
         }
 
+        // Loss recovery first: a fast retransmit, a NewReno partial-ACK retransmission, or the
+        // hole RFC 6675 NextSeg() picks.
+        if let segment = nextRecoverySegment(maxPayload: maxPayload, unsent: unsent, at: now) {
+            return segment
+        }
+
         let length = Swift.min(unsent, usableWindow(), maxPayload)
         if length > 0 && canTransmit(length, unsent: unsent) {
             let fin = finQueued && sndNxt + length == finSequence
@@ -88,9 +94,10 @@ extension Connection {
         Swift.max(0, Swift.min(sndWnd, congestionWindow()) - (sndNxt - sndUna))
     }
 
-    /// The congestion window in bytes. No congestion control yet: the send buffer bounds flight.
+    /// The congestion window in bytes, as the send path compares it with SND.NXT − SND.UNA
+    /// (Connection+Recovery.swift: cwnd plus Limited Transmit, or cwnd − pipe in SACK recovery).
     func congestionWindow() -> Int {
-        Swift.max(sendRing.capacity, 1)
+        effectiveCongestionWindow()
     }
 
     /// Whether to send `length` bytes now (of `unsent` waiting): the hook for Nagle (RFC 896)
@@ -209,7 +216,7 @@ extension Connection {
     /// Every segment we send acknowledges RCV.NXT and advertises a window: clear the ACK debt and
     /// record the right edge (it must never move left, RFC 9293 §3.8.6 / RFC 7323 §2.4 allow
     /// less than one scaling unit of rounding).
-    private func noteACKSent(_ header: TCPHeader) {
+    func noteACKSent(_ header: TCPHeader) {
         ackNow = false
         delayedACKDeadline = nil
         bytesSinceLastACK = 0

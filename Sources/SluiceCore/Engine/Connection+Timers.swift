@@ -60,6 +60,7 @@ extension Connection {
         }
         retransmitCount += 1
         stats.retransmissionTimeouts += 1
+        lossRecoveryOnTimeout()
         rtt.backOff()
         rttSampleEnd = nil
         sndNxt = sndUna

@@ -154,6 +154,16 @@ final class Connection {
     var rttSampleEnd: SequenceNumber?
     var rttSampleStart = Instant.zero
 
+    // MARK: Loss recovery (Connection+Recovery.swift)
+
+    /// NewReno congestion control (RFC 5681, RFC 6582), SACK-based recovery when SACK was
+    /// negotiated (RFC 6675).
+    var congestion: CongestionControl
+    /// What the peer reported holding above SND.UNA (RFC 6675), when SACK was negotiated.
+    var scoreboard: SACKScoreboard
+    /// A retransmission of the segment starting here is due (fast retransmit, NewReno partial ACK).
+    var retransmitDue: SequenceNumber?
+
     // MARK: Zero window (RFC 9293 §3.8.6.1)
 
     var persistDeadline: Instant?
@@ -208,6 +218,8 @@ final class Connection {
         self.offeredShift = config.windowScaleEnabled ? Connection.windowShift(for: config.receiveBufferSize) : 0
         self.tsOffset = iss.rawValue
         self.rtt = RTTEstimator(initial: config.initialRTO, min: config.minRTO, max: config.maxRTO)
+        self.congestion = CongestionControl(mss: sendMSS, initialSequenceNumber: iss)
+        self.scoreboard = SACKScoreboard(maxRanges: config.maxSACKScoreboardRanges, mss: sendMSS, sndUna: iss)
         _ = now
     }
 
@@ -295,7 +307,9 @@ final class Connection {
         s.smoothedRTT = rtt.smoothedRTT.map { .nanoseconds($0) }
         s.rttVariation = rtt.smoothedRTT == nil ? nil : .nanoseconds(rtt.rttVariation)
         s.retransmissionTimeout = rtt.rtoDuration
-        s.congestionWindow = congestionWindow()
+        s.congestionWindow = congestion.cwnd
+        s.slowStartThreshold = congestion.ssthresh
+        s.fastRetransmits = congestion.counters.fastRetransmits
         s.peerWindow = sndWnd
         s.advertisedWindow = Swift.max(0, rcvAdvertisedEdge - rcvNxt)
         s.bytesInFlight = bytesInFlight

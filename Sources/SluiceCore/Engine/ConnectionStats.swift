@@ -32,6 +32,10 @@ public struct ConnectionStats: Hashable, Sendable {
     public var retransmissionTimeout: Duration = .zero
     /// The congestion window in bytes (no congestion control yet: the send buffer size).
     public var congestionWindow: Int = 0
+    /// The slow start threshold in bytes (RFC 5681 §3.1).
+    public var slowStartThreshold: Int = 0
+    /// Loss recoveries entered by fast retransmit (RFC 5681 §3.2, RFC 6675 §5).
+    public var fastRetransmits: Int = 0
     /// The peer's window, scaled, in bytes (SND.WND).
     public var peerWindow: Int = 0
     /// The window we last advertised, scaled, in bytes.

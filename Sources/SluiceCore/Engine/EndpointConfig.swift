@@ -41,6 +41,9 @@ public struct ConnectionConfig: Sendable {
     /// Out-of-order ranges (holes) the reassembler tracks; a segment that would need one more is
     /// dropped and counted (the next expected segment is never dropped).
     public var maxReassemblyRanges: Int = 32
+    /// SACKed ranges the sender's scoreboard remembers (RFC 6675); blocks that would need more
+    /// are ignored and counted (at worst data the peer holds is resent).
+    public var maxSACKScoreboardRanges: Int = 32
 
     // MARK: Segments
 
