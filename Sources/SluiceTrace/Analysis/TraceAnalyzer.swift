@@ -32,6 +32,8 @@ package final class TraceAnalyzer {
     package private(set) var firstTime: Instant?
     package private(set) var lastTime: Instant?
     package private(set) var retiredEarly = 0
+    /// Connections tracked now.
+    package var liveConnections: Int { index.count }
 
     private var slots: [ConnectionAnalysis?] = []
     private var freeSlots: [Int] = []
