@@ -186,6 +186,27 @@ extension EngineTest {
     }
 }
 
+extension EngineTest {
+    /// Connects `t`'s endpoint to the peer on port 80 (as `makeConnected`, without checks);
+    /// returns the peer's address and the handle.
+    static func makeConnectedPair(_ t: EngineTest) -> (SocketAddress, ConnectionID) {
+        let peer = SocketAddress(peerAddress, 80)
+        t.peer = peer
+        guard let id = try? t.endpoint.connect(to: peer, at: .zero),
+              let tuple = t.endpoint.tuple(of: id) else {
+            Issue.record("connect failed")
+            return (peer, ConnectionID(index: 0, generation: 0))
+        }
+        t.local = tuple.local
+        _ = t.transmit(at: .zero)
+        t.send(Seg(flags: [.syn, .ack], seq: peerISS, ack: ourISS + 1, window: 8192,
+                   options: TCPOptions(maximumSegmentSize: 1460)), at: .milliseconds(10))
+        _ = t.transmit(at: .milliseconds(10))
+        _ = t.events()
+        return (peer, id)
+    }
+}
+
 // MARK: - Two endpoints joined by a perfect link (until the harness lands)
 
 /// Two endpoints joined by a link with a fixed one-way latency and optional deterministic loss,
@@ -257,5 +278,18 @@ final class EndpointPair {
             if !step() { return condition() }
         }
         return condition()
+    }
+}
+
+/// SplitMix64: a small seeded generator for deterministic randomized tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -222,6 +222,11 @@ extension Connection {
             }
             if sndUna.isBefore(ack) {
                 processNewACK(ack, at: now)
+            } else if ack == sndUna, sndUna != sndMax, payload.isEmpty, !flags.contains(.fin),
+                      Int(seg.window) << sendShift == sndWnd, !probeOutstanding {
+                // RFC 5681 §2 "DUPLICATE ACKNOWLEDGMENT", for the statistics (`lossRecovery` makes its own test).
+                duplicateACKs += 1
+                stats.duplicateACKsReceived += 1
             } else if probeOutstanding {
                 // The probe byte was not taken: forget it; the persist timer sends the next.
                 sndNxt = sndUna
@@ -332,6 +337,7 @@ extension Connection {
             rttSampleEnd = nil
         }
         retransmitCount = 0
+        duplicateACKs = 0
         persistBackoff = 0
         if sndUna == sndMax {
             retransmitDeadline = nil

@@ -4,17 +4,17 @@
 extension Connection {
     /// The earliest instant at which `handleTimeout` has work, or `nil`.
     var nextDeadline: Instant? {
-        var earliest: Instant?
-        func consider(_ t: Instant?) {
-            guard let t else { return }
-            if let e = earliest, e <= t { return }
-            earliest = t
-        }
-        consider(retransmitDeadline)
-        consider(delayedACKDeadline)
-        consider(persistDeadline)
-        if case .timeWait(let until) = state { consider(until) }
+        var earliest = Connection.earlier(retransmitDeadline, delayedACKDeadline)
+        earliest = Connection.earlier(earliest, persistDeadline)
+        if case .timeWait(let until) = state { earliest = Connection.earlier(earliest, until) }
         return earliest
+    }
+
+    /// The earlier of two optional instants.
+    static func earlier(_ a: Instant?, _ b: Instant?) -> Instant? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return b < a ? b : a
     }
 
     /// Runs every timer due at `now`.
@@ -66,6 +66,11 @@ extension Connection {
         sndNxt = sndUna
         probeOutstanding = false
         retransmitDeadline = now + rtt.rtoDuration
+        if publicState.isSynchronized && sndWnd == 0 && !(finQueued && sndUna == finSequence) {
+            // The peer's window closed on data in flight: nothing may be resent into it, so the
+            // persist timer takes over (armed by the send path) and probes instead.
+            retransmitDeadline = nil
+        }
     }
 
     /// The persist timer fired: send a one-byte probe and back off (RFC 9293 §3.8.6.1, RFC 1122

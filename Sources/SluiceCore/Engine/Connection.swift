@@ -163,6 +163,8 @@ final class Connection {
     var scoreboard: SACKScoreboard
     /// A retransmission of the segment starting here is due (fast retransmit, NewReno partial ACK).
     var retransmitDue: SequenceNumber?
+    /// Consecutive duplicate ACKs (RFC 5681 §2) since SND.UNA last advanced.
+    var duplicateACKs = 0
 
     // MARK: Zero window (RFC 9293 §3.8.6.1)
 

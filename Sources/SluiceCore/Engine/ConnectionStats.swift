@@ -13,6 +13,8 @@ public struct ConnectionStats: Hashable, Sendable {
     /// Segments sent / received (every segment, pure ACKs included).
     public var segmentsSent: Int = 0
     public var segmentsReceived: Int = 0
+    /// Duplicate ACKs received (RFC 5681 §2).
+    public var duplicateACKsReceived: Int = 0
     /// Retransmission timeouts that fired (RFC 6298 §5.4).
     public var retransmissionTimeouts: Int = 0
     /// Segments received that were unacceptable (RFC 9293 §3.10.7.4) and answered with an ACK.
@@ -84,6 +86,8 @@ public struct EndpointCounters: Hashable, Sendable {
     public var droppedListenerNonSYN: Int = 0
     /// RSTs we wanted to send but the reset queue was full.
     public var droppedResetQueueFull: Int = 0
+    /// TIME-WAIT connections released early because the table was full.
+    public var timeWaitRecycled: Int = 0
     /// Events dropped because the event queue was full.
     public var eventsDropped: Int = 0
 

@@ -238,9 +238,22 @@ public final class Endpoint {
         listeners.firstIndex { $0.port == port }
     }
 
-    /// The lowest free slot (deterministic).
+    /// The lowest free slot (deterministic). When the table is full, the TIME-WAIT connection
+    /// that expires first (and that the application has closed) gives up its slot: a full
+    /// table of TIME-WAITs must not lock new connections out (Linux drops TIME-WAIT sockets past
+    /// `tcp_max_tw_buckets` in the same spirit). Counted in `timeWaitRecycled`.
     func freeSlot() -> Int? {
-        slots.firstIndex { $0.connection == nil }
+        if let i = slots.firstIndex(where: { $0.connection == nil }) { return i }
+        var oldest: (slot: Int, until: Instant)?
+        for i in slots.indices {
+            guard let c = slots[i].connection, c.applicationClosed, case .timeWait(let until) = c.state else { continue }
+            if let o = oldest, o.until <= until { continue }
+            oldest = (i, until)
+        }
+        guard let victim = oldest?.slot else { return nil }
+        _counters.timeWaitRecycled += 1
+        release(slot: victim)
+        return victim
     }
 
     func install(_ connection: Connection, in slot: Int) -> ConnectionID {

@@ -1,0 +1,27 @@
+import Testing
+@testable import SluiceCore
+
+/// 10 MiB transfers between two endpoints across seeds, with random loss (0–10%) in both
+/// directions: received bytes identical to sent, invariants after every step. Release mode
+/// (`tools/test` runs suites named Heavy with `--filter Heavy`).
+@Suite struct EndpointTransferHeavyTests {
+    @Test(arguments: 0..<20)
+    func tenMiBWithRandomLoss(seed: Int) {
+        var rng = SplitMix64(seed: UInt64(seed) &* 0x1234_5678_9ABC)
+        let lossPercent = Double(seed % 11)          // 0 … 10 %
+        let options = seed % 2 == 0
+        let ca = EndpointTransferTests.config(EndpointTransferTests.addressA, iss: UInt32(truncatingIfNeeded: rng.next()), buffer: 256 * 1024) {
+            $0.windowScaleEnabled = options; $0.sackEnabled = options; $0.timestampsEnabled = options
+        }
+        let cb = EndpointTransferTests.config(EndpointTransferTests.addressB, iss: UInt32(truncatingIfNeeded: rng.next()), buffer: 256 * 1024) {
+            $0.windowScaleEnabled = options; $0.sackEnabled = options; $0.timestampsEnabled = options
+        }
+        let pair = EndpointPair(a: ca, b: cb, latency: .milliseconds(10))
+        var lossRNG = SplitMix64(seed: UInt64(seed))
+        pair.shouldDrop = { _ in Double(lossRNG.next() % 10_000) < lossPercent * 100 }
+        let total = 10 << 20
+        let (received, _, _) = EndpointTransferTests.transfer(total: total, pair: pair)
+        #expect(received.count == total, "seed \(seed), loss \(lossPercent)%")
+        #expect(received == streamBytes(0..<total), "seed \(seed), loss \(lossPercent)%")
+    }
+}
