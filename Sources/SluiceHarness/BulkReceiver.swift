@@ -48,6 +48,7 @@ public final class BulkReceiver: HarnessApplication {
     public let policy: ReadPolicy
     public let finish: FinishAction
     public let keepData: Bool
+    public let computeDigest: Bool
     private var slot: ConnectionSlot
     private let buffer: UnsafeMutableRawBufferPointer
     private var nextTick: Instant?
@@ -57,7 +58,7 @@ public final class BulkReceiver: HarnessApplication {
     public private(set) var bytesRead = 0
     /// Number of `read` calls that returned bytes.
     public private(set) var reads = 0
-    /// FNV-1a 64 of the bytes read, in order.
+    /// FNV-1a 64 of the bytes read, in order (with `computeDigest`).
     public private(set) var digest: UInt64 = 0xcbf2_9ce4_8422_2325
     /// The bytes read (only with `keepData`).
     public private(set) var received: [UInt8] = []
@@ -65,13 +66,15 @@ public final class BulkReceiver: HarnessApplication {
     public private(set) var endOfStreamAt: Instant?
 
     public init(_ role: ConnectionRole, expecting stream: ByteStream? = nil, count: Int? = nil,
-                policy: ReadPolicy = .greedy, finish: FinishAction = .close, keepData: Bool = false) {
+                policy: ReadPolicy = .greedy, finish: FinishAction = .close, keepData: Bool = false,
+                computeDigest: Bool = true) {
         self.slot = ConnectionSlot(role: role)
         self.expected = stream
         self.expectedCount = count
         self.policy = policy
         self.finish = finish
         self.keepData = keepData
+        self.computeDigest = computeDigest
         self.buffer = .allocate(byteCount: max(1, policy.readSize), alignment: 16)
     }
 
@@ -146,9 +149,11 @@ public final class BulkReceiver: HarnessApplication {
             throw HarnessError.dataMismatch(node: c.node.name, offset: bad, expected: expected.byte(at: bad),
                                             got: bytes[bad - bytesRead], at: c.now)
         }
-        var h = digest
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        digest = h
+        if computeDigest {
+            var h = digest
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+            digest = h
+        }
         if keepData { received.append(contentsOf: bytes) }
         bytesRead += bytes.count
         reads += 1

@@ -235,16 +235,17 @@ public final class Harness {
     /// Steps until `condition` holds. Throws `.idle` if nothing is left to do first,
     /// `.timeLimitExceeded` if it does not hold within `timeLimit` of virtual time (default
     /// `options.defaultTimeLimit`), `.eventLimitExceeded` past `options.maxEvents` steps.
-    public func run(until condition: (Harness) throws -> Bool, timeLimit: Duration? = nil, _ what: String = "the run condition") throws {
+    public func run(until condition: (Harness) throws -> Bool, timeLimit: Duration? = nil,
+                    _ what: @autoclosure () -> String = "the run condition") throws {
         if needsFlush { needsFlush = false; try flush() }
         defer { needsFlush = true }
         let limit = now + (timeLimit ?? options.defaultTimeLimit)
         var count = 0
         while try !condition(self) {
-            guard let t = nextEventTime else { throw HarnessError.idle(at: now, waitingFor: what) }
+            guard let t = nextEventTime else { throw HarnessError.idle(at: now, waitingFor: what()) }
             if t > limit {
                 now = limit
-                throw HarnessError.timeLimitExceeded(limit: limit, at: now)
+                throw HarnessError.timeLimitExceeded(limit: limit, at: now, waitingFor: what())
             }
             try stepOnce()
             count += 1
@@ -253,8 +254,9 @@ public final class Harness {
     }
 
     /// Steps while `condition` holds (see `run(until:timeLimit:)`).
-    public func run(while condition: (Harness) throws -> Bool, timeLimit: Duration? = nil, _ what: String = "the run condition to end") throws {
-        try run(until: { try !condition($0) }, timeLimit: timeLimit, what)
+    public func run(while condition: (Harness) throws -> Bool, timeLimit: Duration? = nil,
+                    _ what: @autoclosure () -> String = "the run condition to end") throws {
+        try run(until: { try !condition($0) }, timeLimit: timeLimit, what())
     }
 
     /// Steps until nothing is left to do (no packet in flight, no deadline, no wakeup).

@@ -9,7 +9,7 @@ public enum HarnessError: Error, CustomStringConvertible {
     /// The run processed more events than its limit allows.
     case eventLimitExceeded(limit: Int, at: Instant)
     /// The run's virtual-time budget elapsed before its condition held.
-    case timeLimitExceeded(limit: Instant, at: Instant)
+    case timeLimitExceeded(limit: Instant, at: Instant, waitingFor: String)
     /// Nothing is left to do (no packet in flight, no deadline, no wakeup) but the run's
     /// condition does not hold: the simulated system is stuck.
     case idle(at: Instant, waitingFor: String)
@@ -30,8 +30,8 @@ public enum HarnessError: Error, CustomStringConvertible {
             "wire invariant violated at \(at): \(m)"
         case let .eventLimitExceeded(limit, at):
             "event limit \(limit) exceeded at \(at)"
-        case let .timeLimitExceeded(limit, at):
-            "virtual time limit \(limit) reached at \(at) before the condition held"
+        case let .timeLimitExceeded(limit, at, w):
+            "virtual time limit \(limit) reached at \(at), still waiting for \(w)"
         case let .idle(at, w):
             "idle at \(at): nothing left to do but still waiting for \(w)"
         case let .stalled(node, at):

@@ -51,7 +51,7 @@ private final class BoundedNode: PacketNode {
         do {
             try pair.net.run(until: { _ in !pair.b.received.isEmpty }, timeLimit: .seconds(2))
             Issue.record("expected .timeLimitExceeded")
-        } catch let HarnessError.timeLimitExceeded(limit, at) {
+        } catch let HarnessError.timeLimitExceeded(limit, at, _) {
             #expect(limit == .seconds(2))
             #expect(at == .seconds(2))
         }
