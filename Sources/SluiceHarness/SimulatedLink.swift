@@ -122,6 +122,26 @@ public enum PacketFilters {
         }
     }
 
+    /// Drops the first window update that reopens a zero window: the first segment on the link
+    /// without payload, SYN, FIN or RST whose window is above zero, sent after a segment on the
+    /// link advertised a zero window (issue 5: "the window update that follows a zero window is
+    /// dropped by the link"). Install it on the link from the receiver to the sender.
+    public static func dropFirstWindowReopening() -> (PacketRecord) -> Bool {
+        var sawZeroWindow = false
+        var done = false
+        return { record in
+            guard !done, let s = record.segment, s.flags.contains(.ack),
+                  s.flags.isDisjoint(with: [.syn, .fin, .rst]) else { return false }
+            if s.window == 0 {
+                sawZeroWindow = true
+                return false
+            }
+            guard sawZeroWindow, s.payloadLength == 0 else { return false }
+            done = true
+            return true
+        }
+    }
+
     /// Drops the packets whose 1-based position among those offered to the link is in `positions`.
     public static func dropOffered(_ positions: Set<Int>) -> (PacketRecord) -> Bool {
         var n = 0

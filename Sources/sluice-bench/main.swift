@@ -12,6 +12,7 @@
 
 let benchCommands: [BenchCommand] = [
     ChecksumBench.command,
+    LoopbackBench.command,
 ]
 
 exit(runBench(CommandLine.arguments, commands: benchCommands))

@@ -204,3 +204,18 @@ import Testing
         #expect(pair.b.received.isEmpty)
     }
 }
+
+@Suite struct PacketFilterTests {
+    @Test func dropFirstWindowReopeningDropsOnlyTheUpdateAfterAZeroWindow() throws {
+        let pair = RawPair(LinkConfig(latency: .milliseconds(1)))
+        pair.link.dropFilter = PacketFilters.dropFirstWindowReopening()
+        let windows: [UInt16] = [1000, 500, 0, 0, 4000, 8000, 0, 3000]
+        for (i, w) in windows.enumerated() {
+            pair.a.send(TestPackets.tcp(from: RawPair.addressA, to: RawPair.addressB, seq: UInt32(i + 1), window: w),
+                        at: .milliseconds(Int64(i)))
+        }
+        try pair.net.runUntilIdle()
+        #expect(pair.b.received.map { packetNumber($0.bytes) } == [1, 2, 3, 4, 6, 7, 8])
+        #expect(pair.link.counters.droppedFilter == 1)
+    }
+}

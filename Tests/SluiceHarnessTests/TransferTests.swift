@@ -6,12 +6,13 @@ import Testing
 /// Light transfers through the engine (the heavy sweeps are in `HarnessHeavyTests`).
 @Suite struct TransferTests {
     @Test(arguments: [1, 2, 3] as [UInt64])
-    func idealLinkDeliversIdenticalBytes(seed: UInt64) throws {
+    func cleanLinkDeliversIdenticalBytes(seed: UInt64) throws {
         let count = 256 * 1024
         let outcome = try runTransfer(seed: seed, count: count, link: transferLink())
         #expect(outcome.bytes == count)
         #expect(outcome.receivedDigest == expectedDigest(seed: seed, count: count))
-        #expect(outcome.forward.dropped == 0)
+        // No random drops; the 100-packet queue may overflow (drop-tail) before congestion control.
+        #expect(outcome.forward.droppedLoss == 0 && outcome.forward.droppedMTU == 0)
     }
 
     @Test(arguments: [11, 12] as [UInt64])
