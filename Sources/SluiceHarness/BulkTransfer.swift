@@ -40,8 +40,9 @@ public final class BulkTransfer {
         receiver = BulkReceiver(.accept(port: Self.serverPort), expecting: stream, count: count, policy: readPolicy,
                                 computeDigest: options.computeDigest)
         sender = BulkSender(.connect(to: SocketAddress(Self.serverAddress, Self.serverPort)), count: count, stream: stream)
-        try harness.attach(receiver, to: server)
-        try harness.attach(sender, to: client)
+        // Started by the first step, so that captures and hooks set up after `init` see everything.
+        try harness.attach(receiver, to: server, at: .zero)
+        try harness.attach(sender, to: client, at: .zero)
     }
 
     /// The server has read every byte and the end of the stream, and its connection closed

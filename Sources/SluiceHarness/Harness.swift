@@ -125,7 +125,8 @@ public final class Harness {
         observers.append(observer)
     }
 
-    /// Starts `application` on `node` (an endpoint) now, or at `time`.
+    /// Starts `application` on `node` (an endpoint): at once, or with `time` as a scheduled
+    /// action at that time (at the next step when `time` is now or past).
     public func attach(_ application: some HarnessApplication, to node: HarnessNode, at time: Instant? = nil) throws {
         guard let endpoint = node.endpoint else {
             throw HarnessError.configuration("\(node) is not an endpoint; applications need one")
@@ -135,7 +136,7 @@ public final class Harness {
             try application.start(NodeContext(harness: h, node: node, endpoint: endpoint))
             try h.service(node)
         }
-        if let time, time > now {
+        if let time {
             schedule(at: time, start)
         } else {
             try start(self)
