@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluicePcapTests", dependencies: ["SluiceCore", "SluicePcap"]),
         .testTarget(name: "SluiceHarnessTests", dependencies: ["SluiceCore", "SluiceHarness", "SluicePcap"]),
-        .testTarget(name: "SluiceTraceTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTrace"]),
+        .testTarget(name: "SluiceTraceTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTrace", "SluiceHarness"]),
         .testTarget(name: "SluiceInteropTests", dependencies: ["SluiceCore", "SluiceDrivers", "SluicePcap"]),
     ],
     swiftLanguageModes: [.v6]

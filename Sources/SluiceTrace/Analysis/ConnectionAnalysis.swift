@@ -163,14 +163,16 @@ package struct ConnectionAnalysis: Sendable {
         var isLinuxProbe = false
         var rightEdge: UInt32? = nil
 
-        func emit(_ kind: String, _ detail: String = "") {
-            timeline?(TimelineEntry(time: segment.time, frame: segment.frame, stream: stream,
-                                    direction: direction, kind: kind, detail: detail))
+        /// Reports a timeline event; the detail is built only when a timeline is wanted.
+        func emit(_ kind: String, _ detail: @autoclosure () -> String = "") {
+            guard let sink = timeline else { return }
+            sink(TimelineEntry(time: segment.time, frame: segment.frame, stream: stream,
+                               direction: direction, kind: kind, detail: detail()))
         }
-        mutating func violate(_ rule: ConformanceRule, _ detail: String) {
+        mutating func violate(_ rule: ConformanceRule, _ detail: @autoclosure () -> String) {
             guard check else { return }
             violations.append(Violation(rule: rule, frame: segment.frame, time: segment.time,
-                                        stream: stream, direction: direction, detail: detail))
+                                        stream: stream, direction: direction, detail: detail()))
         }
     }
 

@@ -103,7 +103,7 @@ package enum SVGGraph {
         let ly = height - 38
         var lx = left
         func legend(_ swatch: String, _ label: String) -> String {
-            defer { lx += Double(label.count) * 7 + 48 }
+            defer { lx += Double(label.count) * 6.4 + 40 }
             return "<g transform=\"translate(\(f(lx)) \(f(ly)))\">\(swatch)<text x=\"26\" y=\"4\">\(label)</text></g>\n"
         }
         svg += legend("<line x1=\"10\" y1=\"-7\" x2=\"10\" y2=\"7\" stroke=\"#1f3f9f\" stroke-width=\"2\"/>", "data segment")
