@@ -181,3 +181,12 @@ import SluiceCore
         #expect(cc.cwnd == 10_000)
     }
 }
+
+extension CongestionControlTests {
+    @Test func lostSynLeavesAnInitialWindowOfOneSegment() {
+        var cc = CongestionControl(mss: 1460, initialSequenceNumber: iss)
+        cc.synWasRetransmitted()
+        #expect(cc.cwnd == 1460)
+        #expect(cc.initialWindow == 14_600)   // the restart window is unchanged
+    }
+}

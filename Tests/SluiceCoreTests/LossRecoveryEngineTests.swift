@@ -145,4 +145,22 @@ import Testing
         t.expectTransmit(Self.data(2, last: true), at: .milliseconds(230))
         t.expectNothing(at: .milliseconds(230))
     }
+
+    @Test func lostSynLeavesAnInitialWindowOfOneSegment() throws {
+        let t = EngineTest(config: EngineTest.config { $0.connection.sendBufferSize = 32 * 1024 })
+        t.local = SocketAddress(EngineTest.localAddress, 49152)
+        t.peer = SocketAddress(EngineTest.peerAddress, 80)
+        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let syn = Seg(flags: .syn, seq: ourISS, window: 4096, options: TCPOptions(maximumSegmentSize: 1460))
+        t.expectTransmit(syn, at: .zero)
+        t.expectTransmit(syn, at: .seconds(1))   // the first SYN was lost
+        t.send(Seg(flags: [.syn, .ack], seq: peerISS, ack: ourISS + 1, window: 65535,
+                   options: TCPOptions(maximumSegmentSize: 1460)), at: .milliseconds(1010))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 1, window: 4096), at: .milliseconds(1010))
+        #expect(t.write(id, streamBytes(0 ..< 3 * Self.mss)) == 3 * Self.mss)
+        // RFC 6928 §2: one segment, not ten.
+        t.expectTransmit(Self.data(0), at: .milliseconds(1020))
+        t.expectNothing(at: .milliseconds(1020))
+        #expect(t.endpoint.stats(of: id)?.congestionWindow == Self.mss)
+    }
 }

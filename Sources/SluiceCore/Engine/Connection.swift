@@ -294,6 +294,8 @@ final class Connection {
     /// down its side, RFC 9293 §3.10.4 "SYN-RECEIVED STATE").
     func enterEstablished() {
         state = finQueued ? .finWait1 : .established
+        // RFC 6928 §2: a lost SYN or SYN-ACK leaves an initial window of one segment.
+        if stats.retransmissionTimeouts > 0 { congestion.synWasRetransmitted() }
         pendingEvents.insert(listenerPort == nil ? .connected : .established)
     }
 

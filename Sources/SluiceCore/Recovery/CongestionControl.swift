@@ -267,6 +267,14 @@ package struct CongestionControl: Hashable, Sendable {
         counters.retransmitTimeouts += 1
     }
 
+    /// RFC 6928 §2 / RFC 5681 §3.1: "if the SYN or SYN/ACK is lost, the initial window used by
+    /// a sender after a correctly transmitted SYN MUST be one segment". Call once, on
+    /// establishment, when the SYN or SYN-ACK was retransmitted.
+    package mutating func synWasRetransmitted() {
+        cwnd = mss
+        bytesAckedInAvoidance = 0
+    }
+
     /// RFC 5681 §4.1: after an idle period longer than the retransmission timeout, restart from
     /// the restart window, min(IW, cwnd). The connection calls it before sending when
     /// `now - lastSend > rto`.
