@@ -163,4 +163,16 @@ import Testing
         t.expectNothing(at: .milliseconds(1020))
         #expect(t.endpoint.stats(of: id)?.congestionWindow == Self.mss)
     }
+
+    @Test func acksOfAClosedWindowAreNotDuplicateAcks() {
+        let (t, id) = Self.makeSender(sack: false)
+        Self.sendSegments(3, t, id)
+        // The reader stalls: the peer takes segment 0 and closes its window, then repeats that
+        // ACK. RFC 5681 §2 counts none of them as a loss signal (the window changed, then is 0).
+        for ms in Int64(30)...33 {
+            t.send(Seg(flags: .ack, seq: peerISS + 1, ack: Self.seq(1), window: 0), at: .milliseconds(ms))
+            t.expectNothing(at: .milliseconds(ms))
+        }
+        #expect(t.endpoint.stats(of: id)?.fastRetransmits == 0)
+    }
 }

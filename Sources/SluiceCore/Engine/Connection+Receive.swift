@@ -216,9 +216,10 @@ extension Connection {
             }
             let previousUna = sndUna
             let previousWindow = sndWnd
+            let probing = probeOutstanding
             defer {
                 lossRecovery(afterACK: seg, payloadLength: payload.count, previousUna: previousUna,
-                             previousWindow: previousWindow, at: now)
+                             previousWindow: previousWindow, probing: probing, at: now)
             }
             if sndUna.isBefore(ack) {
                 processNewACK(ack, at: now)

@@ -21,8 +21,11 @@ extension Connection {
     ///   retransmission of the segment at SND.UNA (RFC 5681 §3.2 step 3).
     /// - With SACK, the blocks update the scoreboard (RFC 6675 §5 Update()), and recovery may also
     ///   start when the scoreboard shows SND.UNA lost (RFC 6675 §5, IsLost(HighACK + 1)).
+    ///
+    /// An ACK answering a zero-window probe (`probing`), or one with a zero window, is not a
+    /// duplicate ACK for loss detection: the peer is not signalling a loss.
     func lossRecovery(afterACK seg: TCPHeader, payloadLength: Int, previousUna: SequenceNumber,
-                      previousWindow: Int, at now: Instant) {
+                      previousWindow: Int, probing: Bool, at now: Instant) {
         let ack = seg.acknowledgmentNumber
         if sackPermitted {
             scoreboard.update(ack: sndUna, blocks: seg.options.sackBlocks, sndMax: sndMax)
@@ -42,7 +45,7 @@ extension Connection {
             return
         }
         let window = Int(seg.window) << sendShift
-        guard ack == previousUna, CongestionControl.isDuplicateAck(
+        guard ack == previousUna, !probing, previousWindow > 0, CongestionControl.isDuplicateAck(
             ack: ack, sndUna: sndUna, sndMax: sndMax, payloadLength: payloadLength,
             flags: seg.flags, window: window, previousWindow: previousWindow) else { return }
         var action = congestion.onDuplicateAck(ack: ack, flightSize: sndMax - sndUna, sndMax: sndMax)
