@@ -38,10 +38,6 @@ struct TransferCaptureTests {
         let fast = try tsharkRows(tshark, file: path, fields: ["frame.number"], filter: "tcp.analysis.fast_retransmission")
         let retransmissions = try tsharkRows(tshark, file: path, fields: ["frame.number"], filter: "tcp.analysis.retransmission")
         #expect(!retransmissions.isEmpty)
-        // Known issue until the loss-recovery work (NewReno/SACK, issue 4) is wired into the
-        // engine: retransmissions are timeout-driven only. Intermittent: passes either way.
-        withKnownIssue("fast retransmit not yet wired into the engine", isIntermittent: true) {
-            #expect(!fast.isEmpty, "no fast retransmission among \(retransmissions.count) retransmissions")
-        }
+        #expect(!fast.isEmpty, "no fast retransmission among \(retransmissions.count) retransmissions")
     }
 }
