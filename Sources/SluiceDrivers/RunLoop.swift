@@ -142,7 +142,8 @@ package final class RunLoop {
         var sent = 0
         while sent < packetsPerWakeup, let n = endpoint.pollTransmit(into: transmitBuffer, at: now) {
             let packet = UnsafeRawBufferPointer(rebasing: transmitBuffer[..<n])
-            capture?.write(packet, timestamp: wallTime(now))
+            // The capture shows when the packet left, not when the burst was computed.
+            capture?.write(packet, timestamp: wallTime(clock.now()))
             if try link.send(packet) { packetsSent += 1 } else { linkDrops += 1 }
             sent += 1
         }
