@@ -13,6 +13,7 @@ package struct TimelineEntry: Sendable {
 
 /// What a connection's analysis reports about one packet, for graph recorders.
 package struct PacketOutcome: Sendable {
+    package var stream: Int
     package var direction: Int
     package var analysis: PacketAnalysis
     package var isLinuxProbe: Bool
@@ -93,7 +94,7 @@ package struct ConnectionAnalysis: Sendable {
         if s.isRST || (finAB && finBA) { closed = true }
         ab.currentCause = Self.cause(of: ab, peer: ba)
         ba.currentCause = Self.cause(of: ba, peer: ab)
-        return PacketOutcome(direction: d, analysis: analysis, isLinuxProbe: ctx.isLinuxProbe, rightEdge: ctx.rightEdge)
+        return PacketOutcome(stream: stream, direction: d, analysis: analysis, isLinuxProbe: ctx.isLinuxProbe, rightEdge: ctx.rightEdge)
     }
 
     /// Ends the analysis at the end of the trace: open episodes are closed at the last packet

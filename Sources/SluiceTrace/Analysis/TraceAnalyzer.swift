@@ -55,7 +55,8 @@ package final class TraceAnalyzer {
         let key = ConnectionKey(s.source, s.destination)
         var reused = false
         var slot = index[key]
-        if let i = slot, let conn = slots[i], conn.isNewConnection(s) {
+        // (Tested through the array element in place: copying a connection per packet is costly.)
+        if s.isSYN && !s.hasACK, let i = slot, slots[i]?.isNewConnection(s) == true {
             retire(slot: i, key: key)
             slot = nil
             reused = true
@@ -68,9 +69,9 @@ package final class TraceAnalyzer {
             nextStream += 1
         }
         guard let outcome = slots[i]?.process(s, reusedPorts: reused, check: options.check, timeline: timeline) else { return }
-        if let hook = onPacket, let conn = slots[i] { hook(s, outcome, conn.stream) }
-        if let g = options.graphStream, let conn = slots[i], conn.stream == g {
-            recorder?.record(s, outcome: outcome, connection: conn)
+        if let hook = onPacket { hook(s, outcome, outcome.stream) }
+        if let g = options.graphStream, outcome.stream == g {
+            recorder?.record(s, outcome: outcome)
         }
         packetsSinceSweep += 1
         if packetsSinceSweep >= sweepInterval {

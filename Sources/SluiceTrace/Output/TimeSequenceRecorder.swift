@@ -70,7 +70,7 @@ package struct TimeSequenceRecorder: Sendable {
         self.markLimit = markLimit
     }
 
-    package mutating func record(_ s: TraceSegment, outcome: PacketOutcome, connection: ConnectionAnalysis) {
+    package mutating func record(_ s: TraceSegment, outcome: PacketOutcome) {
         let t = s.time.nanoseconds
         if startTime == nil { startTime = t }
         let d = outcome.direction
