@@ -35,6 +35,20 @@ import Testing
 
     /// The kernel and Sluice captures under Fixtures/ (not the crafted ones under
     /// Fixtures/trace/, which break rules on purpose) conform.
+    /// Without the handshake the window scale is unknown: reported as such, rules that need it
+    /// are not applied.
+    @Test func unknownWindowScaleIsReported() throws {
+        let path = try Scenarios.midStream().write(name: "unknown-scale")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try Self.check(path)
+        #expect(r.connections.count == 1)
+        #expect(r.connections.first?.ab.windowScaleState == -1)
+        #expect(r.connections.first?.ba.windowScaleState == -1)
+        var text = ""
+        _ = SluiceTraceCLI.run(file: path, json: false, timeline: false, svg: nil, check: false, connection: nil, output: { text += $0 })
+        #expect(text.contains("window scale unknown (handshake not captured)"))
+    }
+
     @Test func fixturesHaveNoViolations() throws {
         for f in Fixtures.captures() where !f.contains("/trace/") {
             let r = try Self.check(f)

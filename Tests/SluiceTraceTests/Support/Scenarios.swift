@@ -100,6 +100,25 @@ enum Scenarios {
         return s
     }
 
+    /// A capture that starts after the handshake: the window scale is unknown (tshark then
+    /// flags no window_full), windows are raw; a zero window, a probe and a dup ACK follow.
+    static func midStream() -> TraceScenario {
+        var s = TraceScenario()
+        s.send(.a, atMs: 0, window: 500, length: 1000)
+        s.send(.a, atMs: 0.1, window: 500, length: 1000)
+        s.send(.b, atMs: 1, window: 16)
+        s.send(.a, atMs: 2, window: 500, length: 1000)
+        s.send(.a, atMs: 2.1, window: 500, length: 1000)
+        s.send(.b, atMs: 3, window: 0)
+        s.send(.a, atMs: 203, window: 500, length: 1, advance: false)
+        s.send(.b, atMs: 204, window: 0)
+        s.send(.b, atMs: 300, window: 16)
+        s.send(.b, atMs: 301, window: 16)
+        s.send(.a, atMs: 302, window: 500, length: 1000)
+        s.send(.b, atMs: 303, window: 16)
+        return s
+    }
+
     /// A clean transfer: handshake, data paced by ACKs inside the window, close.
     static func cleanTransfer() -> TraceScenario {
         var s = TraceScenario()
@@ -120,6 +139,7 @@ enum Scenarios {
          ("zero-window-linux-probes", zeroWindowLinuxProbes()),
          ("loss-and-recovery", lossAndRecovery()),
          ("scaled-windows", scaledWindows()),
+         ("mid-stream", midStream()),
          ("clean-transfer", cleanTransfer())]
     }
 }
