@@ -175,4 +175,35 @@ import Testing
         }
         #expect(t.endpoint.stats(of: id)?.fastRetransmits == 0)
     }
+
+    @Test func idleConnectionRestartsFromTheInitialWindow() {
+        let (t, id) = Self.makeSender(sack: false)
+        Self.sendSegments(10, t, id)
+        Self.ack(Self.seq(10), at: t, time: .milliseconds(30))
+        #expect(t.endpoint.stats(of: id)?.congestionWindow == 17_520)   // 14,600 + 2·SMSS
+        // Idle for far more than one RTO (200 ms): RFC 5681 §4.1 restarts from IW = 10 segments.
+        #expect(t.write(id, streamBytes(0 ..< 12 * Self.mss)) == 12 * Self.mss)
+        for i in 0..<10 {
+            t.expectTransmit(Seg(flags: .ack, seq: Self.seq(10 + i), ack: peerISS + 1, window: 4096,
+                                 payload: streamBytes(i * Self.mss ..< (i + 1) * Self.mss)), at: .seconds(1))
+        }
+        t.expectNothing(at: .seconds(1))
+        #expect(t.endpoint.stats(of: id)?.congestionWindow == 14_600)
+    }
+
+    @Test func resendAfterATimeoutSkipsWhatThePeerSACKed() {
+        let (t, id) = Self.makeSender(sack: true)
+        Self.sendSegments(4, t, id)
+        // Nothing comes back: the RTO resends segment 0 alone and forgets SACK information.
+        t.expectTransmit(Self.data(0), at: .milliseconds(220))
+        t.expectNothing(at: .milliseconds(220))
+        // Segment 1 was lost too; 2 and 3 arrived. cwnd is now 2 segments, but only segment 1
+        // goes: 2 and 3 are SACKed (RFC 6675 §5.1).
+        Self.ack(Self.seq(1), at: t, time: .milliseconds(230), sack: [(Self.seq(2), Self.seq(4))])
+        t.expectTransmit(Self.data(1), at: .milliseconds(230))
+        t.expectNothing(at: .milliseconds(230))
+        Self.ack(Self.seq(4), at: t, time: .milliseconds(240))
+        t.expectNothing(at: .milliseconds(240))
+        #expect(t.endpoint.stats(of: id)?.bytesRetransmitted == 2 * Self.mss)
+    }
 }

@@ -249,3 +249,14 @@ func runScoreboardModel(seed: UInt64, steps: Int) -> String? {
     }
     return nil
 }
+
+extension SACKScoreboardTests {
+    @Test func endOfSACKedRangeNamesTheRangeHoldingAByte() {
+        var board = makeBoard()
+        board.update(ack: una, blocks: blocks([(2000, 3000)]), sndMax: una + 10_000)
+        #expect(board.endOfSACKedRange(containing: SequenceNumber(2000)) == SequenceNumber(3000))
+        #expect(board.endOfSACKedRange(containing: SequenceNumber(2999)) == SequenceNumber(3000))
+        #expect(board.endOfSACKedRange(containing: SequenceNumber(3000)) == nil)
+        #expect(board.endOfSACKedRange(containing: SequenceNumber(1999)) == nil)
+    }
+}

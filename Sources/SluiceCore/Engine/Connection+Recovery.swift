@@ -89,6 +89,12 @@ extension Connection {
     func nextRecoverySegment(maxPayload: Int, unsent: Int, at now: Instant) -> OutgoingSegment? {
         guard maxPayload > 0 else { return nil }
         scoreboard.didSendNewData(upTo: sndMax)
+        restartAfterIdleIfNeeded(unsent: unsent, at: now)
+        // RFC 6675 §5.1: after a timeout the sender SHOULD use the SACK information that arrives
+        // while it resends from SND.UNA (go-back-N): skip what the peer reported holding since.
+        if sackPermitted, sndNxt.isBefore(sndMax), let end = scoreboard.endOfSACKedRange(containing: sndNxt) {
+            sndNxt = end
+        }
         if let seq = retransmitDue {
             retransmitDue = nil
             if let segment = makeRetransmission(from: seq, maxLength: maxPayload, at: now) { return segment }
@@ -101,6 +107,15 @@ extension Connection {
             return nil
         }
         return makeRetransmission(from: seq, maxLength: Swift.min(maxPayload, length), at: now)
+    }
+
+    /// RFC 5681 §4.1: when new data is about to go after the connection was idle (nothing in
+    /// flight) for more than one RTO, cwnd restarts from min(IW, cwnd). The idle time is measured
+    /// from the last ACK of new data, which came after the last send: a conservative bound.
+    private func restartAfterIdleIfNeeded(unsent: Int, at now: Instant) {
+        guard unsent > 0, sndUna == sndMax, congestion.cwnd > congestion.initialWindow,
+              let last = congestion.lastAckTime, now - last > rtt.rtoDuration else { return }
+        congestion.restartAfterIdle()
     }
 
     /// Resends up to `maxLength` bytes from `seq` (between SND.UNA and SND.MAX) without moving

@@ -117,6 +117,12 @@ package struct SACKScoreboard: Sendable {
         return false
     }
 
+    /// The end of the SACKed range holding byte `seq`, or nil when the peer did not report it.
+    package func endOfSACKedRange(containing seq: SequenceNumber) -> SequenceNumber? {
+        for i in 0..<rangeCount where seq.isIn(runs[i].left, runs[i].right) { return runs[i].right }
+        return nil
+    }
+
     // MARK: - Update (RFC 6675 §4 Update())
 
     /// Records an arriving ACK: the cumulative `ack` and its SACK blocks, with SND.MAX at the
