@@ -194,6 +194,7 @@ package func resultName(_ reason: CloseReason) -> String {
     case .reset: return "reset"
     case .retransmissionLimit: return "timed-out"
     case .userTimeout: return "timed-out"
+    case .keepAliveTimeout: return "timed-out"
     case .aborted: return "aborted"
     }
 }

@@ -9,6 +9,12 @@ enum SegmentDrop: Hashable {
     case invalidReset
     case synInWindow
     case closed
+    /// RFC 7323 §5.3 PAWS: TSval older than TS.Recent (answered with an ACK).
+    case paws
+    /// RFC 7323 §3.2: no TSopt on a connection that negotiated timestamps (silently dropped).
+    case missingTimestamp
+    /// RFC 5961 §5.2: SEG.ACK before SND.UNA − MAX.SND.WND (answered with a challenge ACK).
+    case ackTooOld
 }
 
 /// What came of one segment: processed, or dropped with a reason; maybe a RST to send from the
@@ -21,6 +27,8 @@ struct SegmentOutcome {
     var droppedPayloadBytes = 0
     var reassemblyRefused = false
     var challengeACK = false
+    /// A challenge ACK was due but the per-connection limit held it back (RFC 5961 §7).
+    var challengeACKSuppressed = false
     var resetAccepted = false
 
     static let processed = SegmentOutcome()
@@ -35,6 +43,7 @@ extension Connection {
     ///   - payload: the segment's payload bytes.
     func handle(_ seg: TCPHeader, payload: UnsafeRawBufferPointer, at now: Instant) -> SegmentOutcome {
         stats.segmentsReceived += 1
+        noteArrival(seg, at: now)
         switch state {
         case .closed:
             return .dropped(.closed)
@@ -124,12 +133,16 @@ extension Connection {
             return outcome
         }
 
+        // RFC 7323 §3.2 (TSopt required once negotiated) and §5.3 PAWS, before the sequence test.
+        if let dropped = checkTimestamps(seg, at: now) { return dropped }
+
         // First: sequence number (the acceptability table).
         let synLength = flags.contains(.syn) ? 1 : 0
         let segmentLength = payload.count + synLength + (flags.contains(.fin) ? 1 : 0)
         let acceptance = acceptance(of: seg.sequenceNumber, length: segmentLength)
         if acceptance == .unacceptable {
             if flags.contains(.rst) { return .dropped(.invalidReset) }
+            if flags.contains(.syn), publicState.isSynchronized { return challengeSYN(at: now) }
             // "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>". A retransmitted FIN in TIME-WAIT lands here
             // too; RFC 9293 says to restart the 2·MSL wait for it.
             if case .timeWait = state, flags.contains(.fin), seg.sequenceNumber + segmentLength == rcvNxt {
@@ -140,20 +153,12 @@ extension Connection {
             return .dropped(.unacceptable)
         }
 
-        // RFC 7323 §4.3: TS.Recent follows the newest acceptable segment at or before Last.ACK.sent.
-        if timestampsEnabled, let ts = seg.options.timestamps,
-           seg.sequenceNumber.isBeforeOrEqual(lastAckSent),
-           Int32(bitPattern: ts.value &- tsRecent) >= 0 {
-            tsRecent = ts.value
-        }
-
         // Second: the RST bit. RFC 9293 §3.10.7.4 with RFC 5961 §3.2: reset only when the
         // sequence number is exactly RCV.NXT; in the window otherwise, send a challenge ACK.
         if flags.contains(.rst) {
             guard seg.sequenceNumber == rcvNxt else {
-                ackNow = true
                 outcome.drop = .invalidReset
-                outcome.challengeACK = true
+                challengeACK(&outcome, at: now)
                 return outcome
             }
             outcome.resetAccepted = true
@@ -187,11 +192,13 @@ extension Connection {
                 outcome.drop = .synInWindow
                 return outcome
             }
-            ackNow = true
-            outcome.drop = .synInWindow
-            outcome.challengeACK = true
-            return outcome
+            return challengeSYN(at: now)
         }
+
+        // RFC 5961 §5.2: the ACK must lie in [SND.UNA − MAX.SND.WND, SND.NXT]; only then may the
+        // segment move TS.Recent (RFC 7323 §4.3).
+        if let dropped = checkACKAcceptability(seg, at: now) { return dropped }
+        updateTSRecent(seg)
 
         // Fifth: the ACK field.
         guard flags.contains(.ack) else { return .dropped(.noACK) }
@@ -208,12 +215,7 @@ extension Connection {
             updateSendWindow(seg, force: true)
             enterEstablished()
         } else {
-            if ack.isAfter(sndMax) {
-                // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK,
-                // drop the segment, and return."
-                ackNow = true
-                return .dropped(.ackOfUnsent)
-            }
+            // SEG.ACK > SND.NXT was dropped above (`checkACKAcceptability`).
             let previousUna = sndUna
             let previousWindow = sndWnd
             let probing = probeOutstanding
@@ -333,7 +335,9 @@ extension Connection {
         sndUna = ack
         if sndNxt.isBefore(sndUna) { sndNxt = sndUna }
         probeOutstanding = false
-        if let end = rttSampleEnd, end.isBeforeOrEqual(ack) {
+        if sampleRTTFromTimestamp(at: now) {
+            rttSampleEnd = nil   // RFC 7323 §4.1: with timestamps every ACK of new data is timed
+        } else if let end = rttSampleEnd, end.isBeforeOrEqual(ack) {
             rtt.addSample(now - rttSampleStart)
             rttSampleEnd = nil
         }

@@ -32,6 +32,7 @@ extension Connection {
         default:
             break
         }
+        if let probe = nextKeepAliveProbe(at: now) { return probe }   // Connection+KeepAlive.swift
 
         let ringEnd = sendRingStart + sendRing.count
         let unsent = Swift.max(0, ringEnd - sndNxt)

@@ -6,6 +6,7 @@ extension Connection {
     var nextDeadline: Instant? {
         var earliest = Connection.earlier(retransmitDeadline, delayedACKDeadline)
         earliest = Connection.earlier(earliest, persistDeadline)
+        earliest = Connection.earlier(earliest, keepAliveDeadline)   // Connection+KeepAlive.swift
         if case .timeWait(let until) = state { earliest = Connection.earlier(earliest, until) }
         return earliest
     }
@@ -35,6 +36,7 @@ extension Connection {
         if let t = persistDeadline, t <= now {
             persistTimeout(at: now)
         }
+        keepAliveTimeout(at: now)
     }
 
     /// Schedules the ACK for in-order data: at once for every second full-sized segment, or

@@ -135,6 +135,12 @@ final class Connection {
     /// The largest payload received so far, capped by our MSS: "full-sized" for delayed ACKs.
     var receiveMSS: Int
 
+    // MARK: Hardening (Connection+Timestamps.swift, +Challenge.swift, +KeepAlive.swift)
+
+    var timestamps = TimestampState()
+    var challengeThrottle = ChallengeACKThrottle()
+    var keepAlive = KeepAliveState()
+
     // MARK: Acknowledgment
 
     /// An ACK must go out at the next `nextSegment`.
@@ -222,7 +228,9 @@ final class Connection {
         self.rtt = RTTEstimator(initial: config.initialRTO, min: config.minRTO, max: config.maxRTO)
         self.congestion = CongestionControl(mss: sendMSS, initialSequenceNumber: iss)
         self.scoreboard = SACKScoreboard(maxRanges: config.maxSACKScoreboardRanges, mss: sendMSS, sndUna: iss)
-        _ = now
+        timestamps.lastArrival = now
+        timestamps.firstValue = timestampClock(now)
+        keepAlive.lastHeard = now
     }
 
     // MARK: Derived values

@@ -27,6 +27,24 @@ public struct ConnectionStats: Hashable, Sendable {
     /// Zero-window probes sent (RFC 9293 §3.8.6.1).
     public var zeroWindowProbesSent: Int = 0
 
+    // Hardening: timestamps (RFC 7323), blind-attack defences (RFC 5961), keep-alive.
+    /// Segments dropped by PAWS (RFC 7323 §5.3; each answered with an ACK).
+    public var pawsDrops: Int = 0
+    /// Non-RST segments without TSopt on a connection that negotiated timestamps, dropped
+    /// silently (RFC 7323 §3.2).
+    public var missingTimestampDrops: Int = 0
+    /// RTT samples taken from echoed timestamps (RFC 7323 §4.1), and echoes ignored because our
+    /// clock cannot have produced them.
+    public var timestampRTTSamples: Int = 0
+    public var invalidTimestampEchoes: Int = 0
+    /// Challenge ACKs sent, and those the per-connection limit held back (RFC 5961 §7).
+    public var challengeACKsSent: Int = 0
+    public var challengeACKsSuppressed: Int = 0
+    /// Segments dropped because SEG.ACK < SND.UNA − MAX.SND.WND (RFC 5961 §5.2).
+    public var ackTooOldDrops: Int = 0
+    /// Keep-alive probes sent (RFC 9293 §3.8.4).
+    public var keepAliveProbesSent: Int = 0
+
     /// Smoothed RTT and its variation (RFC 6298 §2); `nil` before the first sample.
     public var smoothedRTT: Duration? = nil
     public var rttVariation: Duration? = nil
@@ -113,8 +131,15 @@ public struct EndpointCounters: Hashable, Sendable {
     /// RSTs sent (all causes) and received (accepted).
     public var resetsSent: Int = 0
     public var resetsReceived: Int = 0
-    /// Challenge ACKs sent (RFC 5961).
+    /// Challenge ACKs sent (RFC 5961), and those held back by the per-connection limit (§7).
     public var challengeACKsSent: Int = 0
+    public var challengeACKsSuppressed: Int = 0
+    /// Segments dropped by PAWS (RFC 7323 §5.3), answered with an ACK.
+    public var droppedPAWS: Int = 0
+    /// Non-RST segments without TSopt after timestamps were negotiated (RFC 7323 §3.2).
+    public var droppedMissingTimestamp: Int = 0
+    /// Segments whose ACK is older than SND.UNA − MAX.SND.WND (RFC 5961 §5.2).
+    public var droppedAckTooOld: Int = 0
 
     public init() {}
 }

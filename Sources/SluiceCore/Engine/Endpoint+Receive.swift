@@ -102,12 +102,16 @@ extension Endpoint {
             case .invalidReset: _counters.droppedInvalidReset += 1
             case .synInWindow: _counters.droppedSynInWindow += 1
             case .closed: _counters.segmentsToClosedPort += 1
+            case .paws: _counters.droppedPAWS += 1
+            case .missingTimestamp: _counters.droppedMissingTimestamp += 1
+            case .ackTooOld: _counters.droppedAckTooOld += 1
             }
         }
         if let seq = outcome.resetSequence {
             queueReset(tuple: tuple, sequence: seq, acknowledgment: nil)
         }
         if outcome.challengeACK { _counters.challengeACKsSent += 1 }
+        if outcome.challengeACKSuppressed { _counters.challengeACKsSuppressed += 1 }
         if outcome.resetAccepted { _counters.resetsReceived += 1 }
         _counters.droppedPayloadBytes += outcome.droppedPayloadBytes
         if outcome.reassemblyRefused { _counters.droppedReassemblyLimit += 1 }

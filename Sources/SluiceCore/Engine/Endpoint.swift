@@ -289,6 +289,11 @@ public final class Endpoint {
     /// and release it when nobody holds it any more.
     func settle(slot: Int) {
         guard let c = slots[slot].connection else { return }
+        if c.resetDue {
+            // A reset the connection generated itself (keep-alive abort): <SEQ=SND.NXT><CTL=RST>.
+            c.resetDue = false
+            queueReset(tuple: c.tuple, sequence: c.sndNxt, acknowledgment: nil)
+        }
         if c.pendingEvents.contains(.established) {
             c.pendingEvents.remove(.established)
             if c.countsAgainstBacklog, let port = c.listenerPort, let li = listenerIndex(port: port) {

@@ -98,5 +98,12 @@ public struct ConnectionConfig: Sendable {
     /// §3.8.6.1; 60 s as Linux's `TCP_RTO_MAX`-capped probe interval).
     public var maxPersistInterval: Duration = .seconds(60)
 
+    // MARK: Hardening
+
+    /// Keep-alive probes (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6); off by default.
+    public var keepAlive = KeepAliveConfig()
+    /// Challenge ACKs per connection (RFC 5961 §7): by default 10 in any 5 s.
+    public var challengeACKLimit = ChallengeACKLimit()
+
     public init() {}
 }

@@ -80,6 +80,8 @@ public enum CloseReason: Hashable, Sendable {
     case userTimeout
     /// The application called `abort`.
     case aborted
+    /// Keep-alive probes went unanswered (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6).
+    case keepAliveTimeout
 }
 
 /// Why an application call failed.
