@@ -67,15 +67,16 @@ public final class PcapWriter {
     ///
     /// Stores `min(packet.count, snapLength)` bytes and records `packet.count` as the original
     /// length. Writing after `close()` does nothing.
+    ///
+    /// The pcap record stores 32-bit seconds, which libpcap reads back as signed: an instant
+    /// before 0 is written as 0, one past 2^31 s (January 2038) as the last nanosecond of
+    /// second 2^31 − 1.
     public func write(_ packet: UnsafeRawBufferPointer, timestamp: Instant) {
         guard let dumper else { return }
-        // Floor division, so that a negative instant still gives 0 <= fraction < 1 s.
-        var seconds = timestamp.nanoseconds / 1_000_000_000
-        var fraction = timestamp.nanoseconds % 1_000_000_000
-        if fraction < 0 {
-            seconds -= 1
-            fraction += 1_000_000_000
-        }
+        // The pcap record stores 32-bit seconds: clamp instead of wrapping.
+        let ns = Swift.min(Swift.max(timestamp.nanoseconds, 0), Self.latestTimestampNanoseconds)
+        let seconds = ns / 1_000_000_000
+        let fraction = ns % 1_000_000_000
         let length = UInt32(clamping: packet.count)
         var header = pcap_pkthdr()
         header.ts.tv_sec = Int(seconds)
@@ -123,6 +124,12 @@ public final class PcapWriter {
             throw .writeFailed(path: path, reason: errnoText(code))
         }
     }
+}
+
+extension PcapWriter {
+    /// The last instant a pcap record holds that libpcap reads back unchanged: 2^31 − 1 seconds
+    /// and 999,999,999 ns (libpcap 1.10 sf-pcap.c reads the seconds field as `bpf_int32`).
+    static let latestTimestampNanoseconds = Int64(Int32.max) * 1_000_000_000 + 999_999_999
 }
 
 @available(*, unavailable, message: "a PcapWriter belongs to one thread")

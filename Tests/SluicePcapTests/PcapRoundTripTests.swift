@@ -51,15 +51,20 @@ import SluiceCore
         #expect(Array(bytes[24..<32]) == [0, 0, 0, 0, 5, 0, 0, 0])          // 0 s, 5 ns
     }
 
-    @Test func negativeInstantsUseFloorSeconds() throws {
-        let path = temporaryPath("negative.pcap")
+    /// pcap stores 32-bit seconds (read back as signed): instants outside 0..<2^31 s are clamped,
+    /// not wrapped.
+    @Test func timestampsOutsideThePcapRangeAreClamped() throws {
+        let path = temporaryPath("clamp.pcap")
         defer { unlink(path) }
         let writer = try PcapWriter(path: path)
-        writer.write(KnownPackets.ack, timestamp: Instant(nanoseconds: 1_500_000_000))
-        writer.write(KnownPackets.ack, timestamp: Instant(nanoseconds: 250))
+        writer.write(KnownPackets.ack, timestamp: Instant(nanoseconds: -1))
+        writer.write(KnownPackets.ack, timestamp: Instant(nanoseconds: -1_500_000_000))
+        writer.write(KnownPackets.ack, timestamp: Instant(nanoseconds: 2_147_483_647_999_999_999))
+        writer.write(KnownPackets.ack, timestamp: Instant(nanoseconds: 2_147_483_648_000_000_000))
+        writer.write(KnownPackets.ack, timestamp: Instant(nanoseconds: .max))
         try writer.close()
         let got = try readAll(PcapReader(path: path)).map(\.timestamp.nanoseconds)
-        #expect(got == [1_500_000_000, 250])
+        #expect(got == [0, 0, 2_147_483_647_999_999_999, 2_147_483_647_999_999_999, 2_147_483_647_999_999_999])
     }
 
     @Test func snapLengthKeepsHeadersOnly() throws {
