@@ -13,6 +13,7 @@
 let benchCommands: [BenchCommand] = [
     ChecksumBench.command,
     LoopbackBench.command,
+    EngineBench.command,
 ]
 
 exit(runBench(CommandLine.arguments, commands: benchCommands))
