@@ -161,11 +161,7 @@ public final class BulkReceiver: HarnessApplication {
 
     /// The peer has closed its direction and every byte before its FIN has been read.
     private func isAtEndOfStream(_ id: ConnectionID, _ c: NodeContext) -> Bool {
-        switch c.endpoint.state(of: id) {
-        case .closeWait, .lastAck, .closing, .timeWait, .closed: return true
-        case nil: return slot.closeReason != nil
-        default: return false
-        }
+        c.endpoint.isAtEndOfStream(id) || (c.endpoint.state(of: id) == nil && slot.closeReason != nil)
     }
 }
 
