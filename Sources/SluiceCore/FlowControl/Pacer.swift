@@ -4,7 +4,7 @@ public enum PacingMode: Hashable, Sendable {
     /// slow start, `congestionAvoidanceRatio` after (Linux `tcp_pacing_ss_ratio` = 200 %,
     /// `tcp_pacing_ca_ratio` = 120 %). Unpaced until the first RTT sample.
     case automatic(slowStartRatio: Double = 2.0, congestionAvoidanceRatio: Double = 1.2)
-    /// A fixed rate in payload-plus-header bytes per second (whatever `didSend` is told).
+    /// A fixed rate in payload bytes per second (the engine reports each segment's payload).
     case fixed(bytesPerSecond: Int)
     /// No pacing: segments leave as fast as the windows allow.
     case off
