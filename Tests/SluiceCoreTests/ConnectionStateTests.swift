@@ -396,12 +396,13 @@ import Testing
         #expect(t.write(id, streamBytes(0..<4096)) == 4096)
         #expect(t.write(id, [1]) == 0)    // the send ring is full: backpressure
         t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 1, window: 4096, payload: streamBytes(0..<1460)), at: Self.ms(20))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1461, ack: peerISS + 1, window: 4096, payload: streamBytes(1460..<2000)), at: Self.ms(20))
+        // The 540 bytes left of the window would be a silly segment while 1460 are unacknowledged
+        // (RFC 9293 §3.8.6.2.1 with Nagle): they wait.
         t.expectNothing(at: Self.ms(20))
-        // The peer acknowledges 1000 bytes and keeps its window: 1000 more may go.
+        // The peer acknowledges 1000 bytes and keeps its window: 1540 may go, one full segment.
         t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1001, window: 2000), at: Self.ms(30))
         #expect(t.events() == [.writable(id)])
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2001, ack: peerISS + 1, window: 4096, payload: streamBytes(2000..<3000)), at: Self.ms(30))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1461, ack: peerISS + 1, window: 4096, payload: streamBytes(1460..<2920)), at: Self.ms(30))
         t.expectNothing(at: Self.ms(30))
     }
 
@@ -474,12 +475,12 @@ import Testing
         #expect(t.endpoint.state(of: id) == .finWait2)
         t.expectNothing(at: Self.ms(30))
         t.send(Seg(flags: [.ack, .fin], seq: peerISS + 1, ack: ourISS + 2, window: 8192), at: Self.ms(40))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2, ack: peerISS + 2, window: 4096), at: Self.ms(40))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2, ack: peerISS + 2, window: 4095), at: Self.ms(40))
         #expect(t.endpoint.state(of: id) == .timeWait)
         #expect(t.events() == [.closed(id, .normal)])
         // A retransmitted FIN is acknowledged again.
         t.send(Seg(flags: [.ack, .fin], seq: peerISS + 1, ack: ourISS + 2, window: 8192), at: .seconds(1))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2, ack: peerISS + 2, window: 4096), at: .seconds(1))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2, ack: peerISS + 2, window: 4095), at: .seconds(1))
         // 2·MSL (60 s) from that FIN.
         t.expectNothing(at: .seconds(60))
         #expect(t.endpoint.state(of: id) == .timeWait)
@@ -493,7 +494,7 @@ import Testing
         t.endpoint.shutdown(id)
         t.expectTransmit(Seg(flags: [.ack, .fin], seq: ourISS + 1, ack: peerISS + 1, window: 4096), at: Self.ms(20))
         t.send(Seg(flags: [.ack, .fin], seq: peerISS + 1, ack: ourISS + 2, window: 8192), at: Self.ms(30))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2, ack: peerISS + 2, window: 4096), at: Self.ms(30))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2, ack: peerISS + 2, window: 4095), at: Self.ms(30))
         #expect(t.endpoint.state(of: id) == .timeWait)
         #expect(t.events() == [.readable(id), .closed(id, .normal)])
         #expect(t.endpoint.isAtEndOfStream(id))
@@ -506,7 +507,7 @@ import Testing
         // The peer's FIN crosses ours: it does not acknowledge our FIN.
         t.send(Seg(flags: [.ack, .fin], seq: peerISS + 1, ack: ourISS + 1, window: 8192), at: Self.ms(25))
         #expect(t.endpoint.state(of: id) == .closing)
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2, ack: peerISS + 2, window: 4096), at: Self.ms(25))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 2, ack: peerISS + 2, window: 4095), at: Self.ms(25))
         t.send(Seg(flags: .ack, seq: peerISS + 2, ack: ourISS + 2, window: 8192), at: Self.ms(30))
         #expect(t.endpoint.state(of: id) == .timeWait)
         #expect(t.events() == [.closed(id, .normal)])
@@ -550,18 +551,21 @@ import Testing
         let (t, id) = EngineTest.makeEstablished()
         t.send(Seg(flags: [.ack, .fin], seq: peerISS + 1, ack: ourISS + 1, window: 8192, payload: [7, 8]), at: Self.ms(20))
         // The FIN is acknowledged at once.
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 4, window: 4094), at: Self.ms(20))
+        // The FIN takes a sequence number but no buffer: the right edge stays put (RFC 9293
+        // §3.8.6.2.2), so the window is 4096 − 3.
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 4, window: 4093), at: Self.ms(20))
         #expect(t.endpoint.state(of: id) == .closeWait)
         #expect(t.events() == [.readable(id)])
         #expect(!t.endpoint.isAtEndOfStream(id))
         #expect(t.read(id) == [7, 8])
         #expect(t.endpoint.isAtEndOfStream(id))
+        // Reading 2 bytes is no silly-window step (< min(buffer/2, MSS)): the edge stays.
         // Half-closed: we may still send.
         _ = t.write(id, [1])
-        t.expectTransmit(Seg(flags: [.ack, .psh], seq: ourISS + 1, ack: peerISS + 4, window: 4096, payload: [1]), at: Self.ms(21))
+        t.expectTransmit(Seg(flags: [.ack, .psh], seq: ourISS + 1, ack: peerISS + 4, window: 4093, payload: [1]), at: Self.ms(21))
         t.endpoint.close(id)
         #expect(t.endpoint.state(of: id) == .lastAck)
-        t.expectTransmit(Seg(flags: [.ack, .fin], seq: ourISS + 2, ack: peerISS + 4, window: 4096), at: Self.ms(22))
+        t.expectTransmit(Seg(flags: [.ack, .fin], seq: ourISS + 2, ack: peerISS + 4, window: 4093), at: Self.ms(22))
         t.send(Seg(flags: .ack, seq: peerISS + 4, ack: ourISS + 3, window: 8192), at: Self.ms(30))
         #expect(t.events() == [.closed(id, .normal)])
         #expect(t.endpoint.state(of: id) == nil)
@@ -574,7 +578,7 @@ import Testing
         t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 1, window: 4096), at: Self.ms(20))
         #expect(t.endpoint.state(of: id) == .established)
         t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192, payload: streamBytes(0..<10)), at: Self.ms(25))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 22, window: 4076), at: Self.ms(25))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 22, window: 4075), at: Self.ms(25))
         #expect(t.endpoint.state(of: id) == .closeWait)
         #expect(t.read(id) == streamBytes(0..<20))
     }

@@ -22,7 +22,10 @@ extension Connection {
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         readableSignalled = false
         let n = receiveRing.read(into: buffer)
-        if n > 0 && shouldSendWindowUpdate() { ackNow = true }
+        if n > 0 && shouldSendWindowUpdate() {
+            ackNow = true
+            flow.accounting.windowUpdateSent()
+        }
         return n
     }
 

@@ -42,6 +42,7 @@ extension Connection {
     ///   - seg: the parsed TCP header (checksums already verified by the endpoint).
     ///   - payload: the segment's payload bytes.
     func handle(_ seg: TCPHeader, payload: UnsafeRawBufferPointer, at now: Instant) -> SegmentOutcome {
+        flow.lastSeen = now
         stats.segmentsReceived += 1
         noteArrival(seg, at: now)
         switch state {
@@ -343,7 +344,6 @@ extension Connection {
         }
         retransmitCount = 0
         duplicateACKs = 0
-        persistBackoff = 0
         if sndUna == sndMax {
             retransmitDeadline = nil
         } else {
@@ -364,7 +364,7 @@ extension Connection {
         maxPeerWindow = Swift.max(maxPeerWindow, sndWnd)
         let edge = sndUna + sndWnd
         if sndMaxEdge.isBefore(edge) { sndMaxEdge = edge }
-        if sndWnd > 0 { persistDeadline = nil; persistBackoff = 0; probeDue = false }
+        noteSendWindow()
     }
 
     // MARK: - Data
@@ -507,7 +507,6 @@ extension Connection {
         }
         // The window our SYN (or SYN-ACK) advertises is unscaled (RFC 7323 §2.2); data up to it
         // is acceptable from the moment RCV.NXT is known.
-        rcvAdvertisedEdge = rcvNxt + Swift.min(advertisedWindow(), 0xFFFF)
-        rcvMaxEdge = rcvAdvertisedEdge
+        startReceiveWindow()
     }
 }

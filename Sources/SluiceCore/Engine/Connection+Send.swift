@@ -1,7 +1,8 @@
 // What the connection sends next: SYN, data, FIN, zero-window probe, ACK. The policy pieces
-// that flow control and congestion control refine are small methods of their own:
-// `advertisedWindow()`, `usableWindow()`, `congestionWindow()`, `canTransmit(_:unsent:)`,
-// `shouldSendWindowUpdate()`.
+// are small methods of their own: flow control (`advertisedWindowField()`, `usableWindow()`,
+// `sendableLength(unsent:maxPayload:at:)`, `shouldSendWindowUpdate()`) in
+// Connection+FlowControl.swift, congestion control (`congestionWindow()`) in
+// Connection+Recovery.swift.
 
 /// One segment the connection wants sent: the header, and the payload as a range of the send
 /// ring (copied straight into the packet by the endpoint; nothing is allocated).
@@ -20,6 +21,7 @@ extension Connection {
     ///   (and to the MSS). Below 60 bytes nothing is produced.
     func nextSegment(at now: Instant, maxPacketLength: Int) -> OutgoingSegment? {
         guard maxPacketLength >= ipAndTCPHeaderLength + TCPOptions.maximumLength else { return nil }
+        flow.lastSeen = now
         switch state {
         case .closed:
             return nil
@@ -46,8 +48,9 @@ extension Connection {
         if probeDue {
             probeDue = false
             if unsent > 0 && maxPayload > 0 {
-                probeOutstanding = true
                 stats.zeroWindowProbesSent += 1
+                if probeStyle == .emptyBelowUnacknowledged { return finishEmptyProbe(at: now) }
+                probeOutstanding = true
                 return finishDataSegment(header: &header, length: 1, fin: false, isProbe: true, at: now)
             }
         }
@@ -58,8 +61,7 @@ extension Connection {
             return segment
         }
 
-        let length = Swift.min(unsent, usableWindow(), maxPayload)
-        if length > 0 && canTransmit(length, unsent: unsent) {
+        if let length = sendableLength(unsent: unsent, maxPayload: maxPayload, at: now) {
             let fin = finQueued && sndNxt + length == finSequence
             return finishDataSegment(header: &header, length: length, fin: fin, isProbe: false, at: now)
         }
@@ -69,53 +71,21 @@ extension Connection {
             return finishDataSegment(header: &header, length: 0, fin: true, isProbe: false, at: now)
         }
         armPersistTimerIfNeeded(unsent: unsent, at: now)
+        noteSenderStopped(unsent: unsent, maxPayload: maxPayload, at: now)
         if ackNow {
             return finishPureACK(at: now)
         }
         return nil
     }
 
-    // MARK: - Policy (replaceable)
-
-    /// The window we advertise, in bytes past RCV.NXT: the free space of the receive ring
-    /// (out-of-order data already sits inside it). The right edge RCV.NXT + free space never
-    /// moves left: it grows when the application reads and stays when data arrives.
-    func advertisedWindow() -> Int {
-        receiveRing.freeSpace
-    }
-
-    /// The 16-bit window field: the advertised window scaled down by our shift (RFC 7323 §2.3),
-    /// rounded down so that we never offer room we do not have.
-    func advertisedWindowField() -> UInt16 {
-        UInt16(Swift.min(advertisedWindow() >> receiveShift, 0xFFFF))
-    }
-
-    /// Bytes we may send now: min(SND.WND, cwnd) − bytes in flight (RFC 5681 §2, RFC 9293 §3.8.6).
-    func usableWindow() -> Int {
-        Swift.max(0, Swift.min(sndWnd, congestionWindow()) - (sndNxt - sndUna))
-    }
+    // MARK: - Policy
+    // Flow control (advertised window, usable window, silly-window avoidance, Nagle, pacing,
+    // window updates) lives in Connection+FlowControl.swift.
 
     /// The congestion window in bytes, as the send path compares it with SND.NXT − SND.UNA
     /// (Connection+Recovery.swift: cwnd plus Limited Transmit, or cwnd − pipe in SACK recovery).
     func congestionWindow() -> Int {
         effectiveCongestionWindow()
-    }
-
-    /// Whether to send `length` bytes now (of `unsent` waiting): the hook for Nagle (RFC 896)
-    /// and sender silly-window avoidance (RFC 9293 §3.8.6.2.1). Always yes for now.
-    func canTransmit(_ length: Int, unsent: Int) -> Bool {
-        _ = unsent
-        return length > 0
-    }
-
-    /// After the application read: whether the window opened enough to tell the peer now
-    /// instead of waiting for the next segment (RFC 9293 §3.8.6.2.2, RFC 1122 §4.2.3.3: by at
-    /// least min(buffer / 2, MSS)).
-    func shouldSendWindowUpdate() -> Bool {
-        guard publicState.isSynchronized, !finReceived else { return false }
-        let newEdge = rcvNxt + (Int(advertisedWindowField()) << receiveShift)
-        let threshold = Swift.min(receiveRing.capacity / 2, receiveMSS)
-        return newEdge - rcvAdvertisedEdge >= Swift.max(1, threshold)
     }
 
     // MARK: - Building segments
@@ -163,7 +133,7 @@ extension Connection {
             sourcePort: tuple.local.port, destinationPort: tuple.remote.port,
             sequenceNumber: iss, acknowledgmentNumber: synReceived ? rcvNxt : SequenceNumber(0),
             flags: synReceived ? [.syn, .ack] : .syn,
-            window: UInt16(Swift.min(advertisedWindow(), 0xFFFF)),   // never scaled on a SYN
+            window: synWindowField(),   // never scaled on a SYN (RFC 7323 §2.2)
             options: options)
         let firstTime = sndMax == iss
         sndNxt = iss + 1
@@ -207,6 +177,15 @@ extension Connection {
         return OutgoingSegment(header: header, payloadOffset: seq - sendRingStart, payloadLength: length)
     }
 
+    /// Linux's zero-window probe: an empty segment at SND.UNA − 1, old data the peer answers
+    /// with an ACK carrying its RCV.NXT and window (RFC 9293 §3.10.7.4).
+    private func finishEmptyProbe(at now: Instant) -> OutgoingSegment {
+        let header = makeHeader(sequence: sndUna - 1, flags: .ack, at: now)
+        noteACKSent(header)
+        stats.segmentsSent += 1
+        return OutgoingSegment(header: header, payloadOffset: 0, payloadLength: 0)
+    }
+
     private func finishPureACK(at now: Instant) -> OutgoingSegment {
         let header = makeHeader(sequence: sndNxt, flags: .ack, at: now)
         noteACKSent(header)
@@ -230,5 +209,6 @@ extension Connection {
         rcvAdvertisedEdge = edge
         if rcvMaxEdge.isBefore(edge) { rcvMaxEdge = edge }
         stats.advertisedWindow = Int(header.window) << shift
+        noteWindowAdvertised(header)
     }
 }

@@ -8,6 +8,7 @@ extension Connection {
         earliest = Connection.earlier(earliest, persistDeadline)
         earliest = Connection.earlier(earliest, keepAliveDeadline)   // Connection+KeepAlive.swift
         if case .timeWait(let until) = state { earliest = Connection.earlier(earliest, until) }
+        earliest = Connection.earlier(earliest, flow.wakeup)   // pacer, silly-window override (Connection+FlowControl.swift)
         return earliest
     }
 
@@ -20,6 +21,8 @@ extension Connection {
 
     /// Runs every timer due at `now`.
     func handleTimeout(at now: Instant) {
+        flow.lastSeen = now
+        flowWakeupDue(at: now)
         if case .timeWait(let until) = state, until <= now {
             // 2·MSL are over: CLOSED ("delete the TCB"); `.closed` was reported on entry.
             state = .closed(.normal)
@@ -75,31 +78,5 @@ extension Connection {
         }
     }
 
-    /// The persist timer fired: send a one-byte probe and back off (RFC 9293 §3.8.6.1, RFC 1122
-    /// §4.2.2.17: the interval doubles up to `maxPersistInterval`).
-    func persistTimeout(at now: Instant) {
-        if probeOutstanding {
-            sndNxt = sndUna
-            probeOutstanding = false
-        }
-        probeDue = true
-        persistBackoff += 1
-        persistDeadline = now + persistInterval()
-    }
-
-    /// The persist interval: the RTO doubled per unanswered probe, capped.
-    func persistInterval() -> Duration {
-        var interval = rtt.rto
-        let cap = Swift.max(config.maxPersistInterval.nanosecondsClamped, 1)
-        for _ in 0..<Swift.min(persistBackoff, 62) where interval < cap { interval = interval &* 2 }
-        return .nanoseconds(Swift.min(interval, cap))
-    }
-
-    /// Arms the persist timer when data waits, nothing is in flight and the peer's window is
-    /// zero, so that a lost window update cannot deadlock the connection (RFC 9293 §3.8.6.1).
-    func armPersistTimerIfNeeded(unsent: Int, at now: Instant) {
-        guard unsent > 0, sndNxt == sndUna, usableWindow() == 0,
-              retransmitDeadline == nil, persistDeadline == nil else { return }
-        persistDeadline = now + persistInterval()
-    }
+    // Zero-window probing (the persist timer) lives in Connection+FlowControl.swift.
 }

@@ -175,7 +175,6 @@ final class Connection {
     // MARK: Zero window (RFC 9293 §3.8.6.1)
 
     var persistDeadline: Instant?
-    var persistBackoff = 0
     /// The persist timer fired: the next segment is a one-byte probe past the window.
     var probeDue = false
     /// A probe byte is at SND.NXT − 1 beyond the window.
@@ -200,6 +199,9 @@ final class Connection {
     var resetDue = false
 
     var stats = ConnectionStats()
+    /// Flow control: receive window, silly-window avoidance, persist timer, pacer, accounting
+    /// (Connection+FlowControl.swift).
+    var flow: FlowControlState
     /// Invariant violations recorded as they happen (count and the first one's description).
     var invariantViolations = 0
     var firstInvariantViolation: String?
@@ -231,6 +233,7 @@ final class Connection {
         timestamps.lastArrival = now
         timestamps.firstValue = timestampClock(now)
         keepAlive.lastHeard = now
+        self.flow = FlowControlState(config: config.flowControl, maxPersistInterval: config.maxPersistInterval)
     }
 
     // MARK: Derived values
@@ -271,6 +274,7 @@ final class Connection {
     func enterClosed(_ reason: CloseReason) {
         if isClosed { return }
         state = .closed(reason)
+        flow.accounting.stopSenderClock(at: flow.lastSeen)
         retransmitDeadline = nil
         delayedACKDeadline = nil
         persistDeadline = nil
@@ -325,6 +329,7 @@ final class Connection {
         s.peerWindow = sndWnd
         s.advertisedWindow = Swift.max(0, rcvAdvertisedEdge - rcvNxt)
         s.bytesInFlight = bytesInFlight
+        s.flow = flowStats()
         s.sendBufferBytes = sendRing.count
         s.receiveBufferBytes = receiveRing.count
         s.sendMSS = sendMSS

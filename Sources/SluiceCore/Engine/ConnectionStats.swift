@@ -26,6 +26,9 @@ public struct ConnectionStats: Hashable, Sendable {
     public var outOfOrderSegments: Int = 0
     /// Zero-window probes sent (RFC 9293 §3.8.6.1).
     public var zeroWindowProbesSent: Int = 0
+    /// Flow control: zero-window episodes, probes, window updates, and the time the sender was
+    /// limited by the receiver's window, the congestion window, the pacer or the application.
+    public var flow = FlowStats()
 
     // Hardening: timestamps (RFC 7323), blind-attack defences (RFC 5961), keep-alive.
     /// Segments dropped by PAWS (RFC 7323 §5.3; each answered with an ACK).

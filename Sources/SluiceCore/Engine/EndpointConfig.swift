@@ -105,5 +105,10 @@ public struct ConnectionConfig: Sendable {
     /// Challenge ACKs per connection (RFC 5961 §7): by default 10 in any 5 s.
     public var challengeACKLimit = ChallengeACKLimit()
 
+    // MARK: Flow control
+
+    /// Nagle, silly-window override, probe style, user timeout, pacing (FlowControlConfig).
+    public var flowControl = FlowControlConfig()
+
     public init() {}
 }

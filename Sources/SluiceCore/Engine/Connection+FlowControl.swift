@@ -1,0 +1,177 @@
+// The flow-control policy of a connection: which window we advertise, when a read sends a
+// window update, how much the sender may send and when, zero-window probing, pacing and the
+// accounting. The rules live in SluiceCore/FlowControl (pure, unit-tested); this is the glue
+// to the connection's sequence variables, rings and timers.
+
+extension Connection {
+    /// Our MSS as announced on the SYN: the effective MSS of the segments we receive
+    /// (Eff.snd.MSS in RFC 9293 §3.8.6.2.2).
+    var announcedMSS: Int { Swift.max(1, config.mtu - ipAndTCPHeaderLength) }
+
+    // MARK: - Receive window (RFC 9293 §3.8.6, RFC 7323 §2)
+
+    /// The window of our SYN or SYN-ACK: the free space, unscaled (RFC 7323 §2.2), at most
+    /// 65535, leaving the rounding reserve of the shift we offer.
+    func synWindowField() -> UInt16 {
+        ReceiveWindow.synWindowField(freeSpace: receiveRing.freeSpace, capacity: receiveRing.capacity,
+                                     shift: offeredShift, mss: announcedMSS)
+    }
+
+    /// Starts the receive window once RCV.NXT (IRS + 1) and the shifts are known: the SYN's
+    /// window is the first right edge, and data up to it is acceptable from now on.
+    func startReceiveWindow() {
+        let syn = Int(synWindowField())
+        flow.synWindow = syn
+        flow.receiveWindow = ReceiveWindow(capacity: receiveRing.capacity, shift: receiveShift, mss: announcedMSS,
+                                           receiveNext: rcvNxt, synWindow: syn)
+        rcvAdvertisedEdge = rcvNxt + syn
+        rcvMaxEdge = rcvAdvertisedEdge
+    }
+
+    /// The 16-bit window field for the next non-SYN segment (`ReceiveWindow`: free space,
+    /// receiver silly-window avoidance, scaled and rounded so the right edge never moves left).
+    func advertisedWindowField() -> UInt16 {
+        guard let w = flow.receiveWindow else { return synWindowField() }
+        return UInt16(clamping: w.prospectiveWindow(receiveNext: rcvNxt, freeSpace: receiveRing.freeSpace) >> w.shift)
+    }
+
+    /// Records the window a segment we send advertises (called for every segment sent).
+    func noteWindowAdvertised(_ header: TCPHeader) {
+        guard !header.flags.contains(.syn), flow.receiveWindow != nil else { return }
+        let result = flow.receiveWindow?.advertise(receiveNext: rcvNxt, freeSpace: receiveRing.freeSpace)
+        if let result, result.field != header.window || header.acknowledgmentNumber != rcvNxt {
+            recordViolation("window field \(header.window) differs from the recorded advertisement \(result.field)")
+        }
+        flow.accounting.advertisedWindow(isZero: (result?.bytes ?? 0) == 0, at: flow.lastSeen)
+    }
+
+    /// After the application read: whether the window opened enough to send the update at once,
+    /// not behind the delayed-ACK timer (`ReceiveWindow.shouldSendWindowUpdate`: from below the
+    /// silly-window threshold to above it, or doubled; smoltcp PR 935 is the bug it avoids).
+    func shouldSendWindowUpdate() -> Bool {
+        guard publicState.isSynchronized, !finReceived, let w = flow.receiveWindow else { return false }
+        return w.shouldSendWindowUpdate(receiveNext: rcvNxt, freeSpace: receiveRing.freeSpace)
+    }
+
+    // MARK: - Sending (RFC 9293 §3.8.6.2.1, RFC 896, RFC 5681)
+
+    /// Bytes we may send now: min(SND.WND, cwnd) − bytes in flight (RFC 9293 §3.8.6.2.1,
+    /// RFC 5681 §3.1); never past the peer's right edge.
+    func usableWindow() -> Int {
+        SendWindow.usable(congestionWindow: congestionWindow(), peerWindow: sndWnd, bytesInFlight: sndNxt - sndUna)
+    }
+
+    /// How many bytes of the `unsent` ones to put in a segment now, or `nil` to wait: sender
+    /// silly-window avoidance with Nagle (`SenderSillyWindowAvoidance`), then the pacer. A
+    /// wait for the override timeout or the pacer sets a wake-up that `nextDeadline` includes.
+    func sendableLength(unsent: Int, maxPayload: Int, at now: Instant) -> Int? {
+        flow.pacerWakeup = nil
+        flow.overrideWakeup = nil
+        let flight = sndNxt - sndUna
+        flow.sendPolicy.observePeerWindow(maxPeerWindow)
+        let decision = flow.sendPolicy.decide(
+            queued: unsent, usable: usableWindow(),
+            peerUsable: SendWindow.peerUsable(peerWindow: sndWnd, bytesInFlight: flight),
+            bytesInFlight: flight, mss: maxPayload, finQueued: finQueued, now: now)
+        switch decision {
+        case .send(let bytes):
+            updatePacingRate()
+            guard flow.pacer.isReady(at: now) else {
+                flow.pacerWakeup = flow.pacer.nextSendTime
+                return nil
+            }
+            flow.pacer.didSend(bytes: bytes, mss: maxPayload, at: now)
+            return bytes
+        case .holdUntil(let deadline):
+            flow.overrideWakeup = deadline
+            return nil
+        case .idle, .holdForAck, .zeroWindow, .windowFull:
+            return nil
+        }
+    }
+
+    /// The pacing rate from cwnd and SRTT (automatic mode), with the slow-start ratio while
+    /// cwnd < ssthresh / 2, as Linux's `tcp_update_pacing_rate` decides.
+    func updatePacingRate() {
+        flow.pacer.updateRate(congestionWindow: congestion.cwnd,
+                              smoothedRTT: rtt.smoothedRTT.map { .nanoseconds($0) },
+                              inSlowStart: congestion.cwnd < congestion.ssthresh / 2)
+    }
+
+    /// The flow-control wake-ups are due: the next `nextSegment` re-evaluates what they held.
+    func flowWakeupDue(at now: Instant) {
+        if let t = flow.wakeup, t <= now {
+            flow.pacerWakeup = nil
+            flow.overrideWakeup = nil
+        }
+    }
+
+    // MARK: - Zero-window probing (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17)
+
+    /// Arms the persist timer when data waits, nothing is in flight and the peer's window
+    /// admits nothing: first probe after one RTO (`PersistTimer`).
+    func armPersistTimerIfNeeded(unsent: Int, at now: Instant) {
+        guard unsent > 0, sndNxt == sndUna, usableWindow() == 0,
+              retransmitDeadline == nil, !flow.persist.isRunning else { return }
+        flow.persist.start(at: now, rto: rtt.rtoDuration)
+        persistDeadline = flow.persist.deadline
+    }
+
+    /// The persist timer fired: a probe goes at the next `nextSegment` (one byte at SND.NXT, the
+    /// window edge, resent from SND.UNA if the previous one was not taken; or an empty segment
+    /// at SND.UNA − 1), the interval doubles up to the cap; or the user timeout aborts.
+    func persistTimeout(at now: Instant) {
+        switch flow.persist.fire(at: now) {
+        case .abort:
+            enterClosed(.userTimeout)
+        case .probe:
+            if probeOutstanding {
+                sndNxt = sndUna
+                probeOutstanding = false
+            }
+            probeDue = true
+        case .none:
+            break
+        }
+        persistDeadline = flow.persist.deadline
+    }
+
+    /// The probe style configured.
+    var probeStyle: ZeroWindowProbeStyle { flow.persist.style }
+
+    /// Every ACK from the peer: it answers a probe if one is out, and a window that opened
+    /// stops the persist timer. Called after the send window update (RFC 9293 §3.10.7.4).
+    func noteSendWindow() {
+        flow.persist.ackReceived(at: flow.lastSeen)
+        flow.accounting.peerWindowChanged(isZero: sndWnd == 0, at: flow.lastSeen)
+        if sndWnd > 0 && flow.persist.isRunning {
+            flow.persist.stop()
+            persistDeadline = nil
+            probeDue = false
+        }
+    }
+
+    // MARK: - Accounting
+
+    /// The sender has sent what it can at `now`: classify why it stops (receiver window,
+    /// congestion window, pacer, application; Linux's chrono stats).
+    func noteSenderStopped(unsent: Int, maxPayload: Int, at now: Instant) {
+        guard publicState.isSynchronized else { return }
+        let flight = sndNxt - sndUna
+        let limit = SenderLimit.classify(
+            queued: unsent,
+            peerUsable: SendWindow.peerUsable(peerWindow: sndWnd, bytesInFlight: flight),
+            congestionUsable: Swift.max(0, congestionWindow() - flight),
+            mss: maxPayload, pacerReady: flow.pacerWakeup == nil)
+        flow.accounting.setSenderLimit(limit, at: now)
+    }
+
+    /// The flow-control part of `ConnectionStats`.
+    func flowStats() -> FlowStats {
+        var f = flow.accounting.snapshot(at: flow.lastSeen)
+        f.probesSent = stats.zeroWindowProbesSent
+        f.probesAnswered = flow.persist.probesAnswered
+        f.windowRetractions = flow.receiveWindow?.retractions ?? 0
+        return f
+    }
+}
