@@ -12,6 +12,7 @@ import Testing
         let config = EngineTest.config { c in
             c.connection.sendBufferSize = 32 * 1024
             c.connection.sackEnabled = sack
+            c.connection.flowControl.pacing = .off   // whole windows at one instant
         }
         let t = EngineTest(config: config)
         do { try t.endpoint.listen(port: 80) } catch { Issue.record("listen failed: \(error)") }

@@ -7,11 +7,12 @@ import Testing
 /// queued (except as the override timeout allows)" (RFC 9293 §3.8.6.2, RFC 1122 §4.2.3.3–4).
 @Suite struct FlowControlSillyWindowTests {
     @Test func oneByteReaderSeesNoSillyWindow() throws {
-        let buffer = 8 * 1024
+        let buffer = 4 * 1024
+        // Each read call takes one byte; ten calls a millisecond.
         let s = try FlowScenario(
-            seed: 31, count: 48 * 1024,
+            seed: 31, count: 24 * 1024,
             link: LinkConfig(latency: .milliseconds(2), rate: 100_000_000),
-            readPolicy: ReadPolicy(readSize: 1, period: .microseconds(100), bytesPerPeriod: 1),
+            readPolicy: ReadPolicy(readSize: 1, period: .milliseconds(1), bytesPerPeriod: 10),
             receiver: { $0.receiveBufferSize = buffer })
         try s.runToCompletion(timeLimit: .seconds(60))
         #expect(s.bulkReceiver.isComplete)

@@ -44,6 +44,9 @@ extension Connection {
             if let due = retransmitDue, due.isBefore(sndUna) { retransmitDue = sndUna }
             return
         }
+        // Answers to zero-window probes repeat SND.UNA with a zero window: nothing arrived out of
+        // order, so they are not duplicate ACKs (RFC 5681 §2 is about in-window data).
+        guard !flow.persist.isRunning else { return }
         let window = Int(seg.window) << sendShift
         guard ack == previousUna, !probing, previousWindow > 0, CongestionControl.isDuplicateAck(
             ack: ack, sndUna: sndUna, sndMax: sndMax, payloadLength: payloadLength,
