@@ -37,7 +37,11 @@ let tsharkPath = findTool("tshark")
 /// tshark's fields for every packet of `file`, with checksum validation on.
 func tsharkRows(_ tshark: String, file: String, fields: [String], filter: String? = nil) throws -> [[String]] {
     var args = ["-n", "-r", file, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-                "-o", "tcp.analyze_sequence_numbers:TRUE", "-T", "fields", "-E", "separator=|"]
+                "-o", "tcp.analyze_sequence_numbers:TRUE",
+                // A payload dissector guessing at the bulk stream (port 5001) would reassemble it
+                // and flag an identical retransmission as "new fragment overlaps old data".
+                "-o", "tcp.desegment_tcp_streams:FALSE",
+                "-T", "fields", "-E", "separator=|"]
     if let filter { args += ["-Y", filter] }
     for f in fields { args += ["-e", f] }
     let (status, out) = try runTool(tshark, args)

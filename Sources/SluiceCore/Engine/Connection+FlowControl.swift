@@ -69,10 +69,14 @@ extension Connection {
         flow.overrideWakeup = nil
         let flight = sndNxt - sndUna
         flow.sendPolicy.observePeerWindow(maxPeerWindow)
+        // A small segment counts while it lies between SND.UNA and SND.NXT (after a timeout's
+        // go-back it is to be resent, not waited for).
+        let smallInFlight = flow.smallSegmentEnd.map { sndUna.isBefore($0) && $0.isBeforeOrEqual(sndNxt) } ?? false
         let decision = flow.sendPolicy.decide(
             queued: unsent, usable: usableWindow(),
             peerUsable: SendWindow.peerUsable(peerWindow: sndWnd, bytesInFlight: flight),
-            bytesInFlight: flight, mss: maxPayload, finQueued: finQueued, now: now)
+            bytesInFlight: flight, smallSegmentInFlight: smallInFlight,
+            mss: maxPayload, finQueued: finQueued, now: now)
         switch decision {
         case .send(let bytes):
             updatePacingRate()
@@ -81,6 +85,7 @@ extension Connection {
                 return nil
             }
             flow.pacer.didSend(bytes: bytes, mss: maxPayload, at: now)
+            if bytes < maxPayload { flow.smallSegmentEnd = sndNxt + bytes }
             return bytes
         case .holdUntil(let deadline):
             flow.overrideWakeup = deadline

@@ -15,6 +15,9 @@ struct FlowControlState {
     var pacerWakeup: Instant?
     /// Silly-window avoidance holds a small segment until then (the override timeout).
     var overrideWakeup: Instant?
+    /// The end of the last segment shorter than the MSS we sent (Nagle in Minshall's form
+    /// waits while it is unacknowledged).
+    var smallSegmentEnd: SequenceNumber?
     /// The last time the connection was driven (for stats snapshots, which take no time).
     var lastSeen = Instant.zero
 

@@ -48,9 +48,12 @@ public enum SendDecision: Hashable, Sendable {
 /// 4. or the override timeout fires: data held by rules 1–3 while the window is small goes after
 ///    `overrideTimeout` (RFC 1122 §4.2.3.4 suggests 0.1–1 s; see `defaultOverrideTimeout`).
 ///
-/// Nagle holds a sub-MSS segment while data is unacknowledged; a queued FIN lifts it (Linux
-/// `tcp_nagle_check` does not delay the segment that carries the FIN), and it never applies to
-/// a full segment.
+/// Nagle holds the sub-MSS tail of the queue while a previous sub-MSS segment is
+/// unacknowledged: Minshall's refinement of RFC 896 (draft-minshall-nagle-01, Linux
+/// `tcp_minshall_check`), so a write that ends in a partial segment goes out whole instead of
+/// waiting a delayed ACK for the full segments before it. A queued FIN lifts it (Linux
+/// `tcp_nagle_check` does not delay the segment that carries the FIN), and it never applies to a
+/// full segment.
 public struct SenderSillyWindowAvoidance: Hashable, Sendable {
     /// Nagle's algorithm on (RFC 9293 §3.7.4: SHLD-7 implement it, MUST-17 let the application
     /// turn it off; on by default as everywhere, `TCP_NODELAY` in sockets).
@@ -78,11 +81,13 @@ public struct SenderSillyWindowAvoidance: Hashable, Sendable {
     ///   - usable: U, from `SendWindow.usable` (peer window and cwnd, minus bytes in flight).
     ///   - peerUsable: what the peer's window alone admits (`SendWindow.peerUsable`).
     ///   - bytesInFlight: SND.NXT − SND.UNA.
+    ///   - smallSegmentInFlight: a segment shorter than the MSS is sent and unacknowledged
+    ///     (what Nagle, in Minshall's form, waits on).
     ///   - mss: Eff.snd.MSS.
     ///   - finQueued: the application has shut down: the FIN follows the queued data.
     ///   - now: the current time (arms the override timer).
     public mutating func decide(queued: Int, usable: Int, peerUsable: Int, bytesInFlight: Int,
-                                mss: Int, finQueued: Bool, now: Instant) -> SendDecision {
+                                smallSegmentInFlight: Bool, mss: Int, finQueued: Bool, now: Instant) -> SendDecision {
         let mss = max(1, mss)
         guard queued > 0 else {
             overrideDeadline = nil
@@ -94,19 +99,19 @@ public struct SenderSillyWindowAvoidance: Hashable, Sendable {
         }
         let sendable = min(queued, usable, mss)
         let nothingUnacknowledged = bytesInFlight == 0
-        let nagleAllows = !nagle || nothingUnacknowledged || finQueued
 
         // Rule 1: a full-sized segment.
         if min(queued, usable) >= mss { return sent(sendable) }
-        // Rule 2: everything queued fits (pushed), subject to Nagle.
+        // Rule 2: everything queued fits (pushed), subject to Nagle (Minshall's form).
         if queued <= usable {
-            if nagleAllows { return sent(sendable) }
+            if !nagle || !smallSegmentInFlight || finQueued { return sent(sendable) }
             overrideDeadline = nil
             return .holdForAck
         }
         // Here the window, not the application, makes the segment small (U < D, U < MSS).
-        // Rule 3: at least half the largest window the peer ever offered.
-        if nagleAllows && maxPeerWindow > 0 && usable * 2 >= maxPeerWindow {
+        // Rule 3: at least half the largest window the peer ever offered (with Nagle: only when
+        // nothing is unacknowledged, the bracketed condition of RFC 9293 §3.8.6.2.1).
+        if (!nagle || nothingUnacknowledged || finQueued) && maxPeerWindow > 0 && usable * 2 >= maxPeerWindow {
             return sent(sendable)
         }
         // Rule 4: the override timeout.
