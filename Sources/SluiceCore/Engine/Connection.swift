@@ -230,10 +230,10 @@ final class Connection {
         self.rtt = RTTEstimator(initial: config.initialRTO, min: config.minRTO, max: config.maxRTO)
         self.congestion = CongestionControl(mss: sendMSS, initialSequenceNumber: iss)
         self.scoreboard = SACKScoreboard(maxRanges: config.maxSACKScoreboardRanges, mss: sendMSS, sndUna: iss)
+        self.flow = FlowControlState(config: config.flowControl, maxPersistInterval: config.maxPersistInterval)
         timestamps.lastArrival = now
         timestamps.firstValue = timestampClock(now)
         keepAlive.lastHeard = now
-        self.flow = FlowControlState(config: config.flowControl, maxPersistInterval: config.maxPersistInterval)
     }
 
     // MARK: Derived values
