@@ -447,6 +447,9 @@ extension Connection {
     /// The peer's FIN at RCV.NXT (RFC 9293 §3.10.7.4 "eighth").
     func processPeerFIN(at now: Instant) {
         rcvNxt = rcvNxt + 1
+        // Nothing follows a FIN: out-of-order bytes past it are void (and the FIN's sequence
+        // number takes one from the window, whose right edge does not move, RFC 9293 §3.8.6).
+        assembler.removeAll()
         finReceived = true
         ackNow = true
         if !readableSignalled && !applicationClosed {
