@@ -111,8 +111,11 @@ package enum PaceSetting: Hashable, Sendable, CustomStringConvertible {
 /// 1 GiB, the largest window RFC 7323 §2.3 can express (shift 14: 65535 × 2^14).
 package let bufferSizeRange = 2048...(1 << 30)
 
-/// Puts `--pace` into the connection configuration. (Pacing modes arrive with flow control,
-/// issue 5; until then the setting is only reported.)
+/// Puts `--pace` into the connection configuration (issue 5 item 6).
 package func applyPacing(_ pace: PaceSetting, to config: inout ConnectionConfig) {
-    _ = pace
+    switch pace {
+    case .auto: config.flowControl.pacing = .automatic()
+    case .off: config.flowControl.pacing = .off
+    case .fixed(let rate): config.flowControl.pacing = .fixed(bytesPerSecond: Int(rate.rounded()))
+    }
 }

@@ -49,7 +49,23 @@ struct StatsTracker {
         report.retransmittedBytes = s.bytesRetransmitted
         report.segmentsSent = s.segmentsSent
         report.segmentsReceived = s.segmentsReceived
-        report.probesSent = s.zeroWindowProbesSent
+        // Issue 5 item 7: the sender reports the peer's zero windows it met, the receiver the
+        // zero windows it advertised.
+        let flow = s.flow
+        if report.role == .sender {
+            report.zeroWindowEpisodes = flow.zeroWindowEpisodes
+            report.zeroWindowSeconds = flow.zeroWindowTime.secondsDouble
+        } else {
+            report.zeroWindowEpisodes = flow.zeroWindowAdvertisedEpisodes
+            report.zeroWindowSeconds = flow.zeroWindowAdvertisedTime.secondsDouble
+        }
+        report.probesSent = max(flow.probesSent, s.zeroWindowProbesSent)
+        report.probesAnswered = flow.probesAnswered
+        report.windowUpdatesSent = flow.windowUpdatesSent
+        report.rwndLimitedSeconds = flow.receiveWindowLimited.secondsDouble
+        report.cwndLimitedSeconds = flow.congestionWindowLimited.secondsDouble
+        report.pacingLimitedSeconds = flow.pacingLimited.secondsDouble
+        report.appLimitedSeconds = flow.applicationLimited.secondsDouble
         report.peakBufferBytes = report.role == .sender ? s.peakSendBufferBytes : s.peakReceiveBufferBytes
         report.smoothedRTTMilliseconds = s.smoothedRTT.map { $0.secondsDouble * 1000 }
     }

@@ -64,6 +64,10 @@ struct KernelInteropTests {
         #expect(received["bytes"] as? Int == 1_000_000)
         #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")
         #expect((received["peak_buffer_bytes"] as? Int ?? .max) <= 16 * 1024, "receive buffer bound: \(transcript)")
+        if lossPercent == 0 {
+            // A 16 KiB buffer read at 2 Mbit/s against a kernel sender: the window closes.
+            #expect((received["zero_window_episodes"] as? Int ?? 0) >= 1, "\(transcript)")
+        }
         print("interop \(label): \(received["bytes"] ?? 0) bytes in \(received["seconds"] ?? 0) s, goodput \(received["goodput_bps"] ?? 0) bit/s, window updates \(received["window_updates_sent"] ?? 0), loss \(lossPercent)%")
         try expectCleanCapture(pcap)
         try? FileManager.default.removeItem(at: dir)
@@ -109,6 +113,8 @@ struct KernelInteropTests {
             // The receiver pauses 1.2 s with a full buffer at least 3 times: probes must appear,
             // and with no loss every one is answered.
             #expect(probes >= 1, "no zero-window probe in \(pcap)")
+            #expect((sent["zero_window_episodes"] as? Int ?? 0) >= 1, "\(transcript)")
+            #expect((sent["probes_answered"] as? Int ?? 0) >= 1, "\(transcript)")
             #expect(answers == probes, "\(probes) probes but \(answers) answers in \(pcap)")
         }
         try? FileManager.default.removeItem(at: dir)
