@@ -93,11 +93,6 @@ extension Connection {
         guard maxPayload > 0 else { return nil }
         scoreboard.didSendNewData(upTo: sndMax)
         restartAfterIdleIfNeeded(unsent: unsent, at: now)
-        // RFC 6675 §5.1: after a timeout the sender SHOULD use the SACK information that arrives
-        // while it resends from SND.UNA (go-back-N): skip what the peer reported holding since.
-        if sackPermitted, sndNxt.isBefore(sndMax), let end = scoreboard.endOfSACKedRange(containing: sndNxt) {
-            sndNxt = end
-        }
         if let seq = retransmitDue {
             retransmitDue = nil
             if let segment = makeRetransmission(from: seq, maxLength: maxPayload, at: now) { return segment }
@@ -110,6 +105,15 @@ extension Connection {
             return nil
         }
         return makeRetransmission(from: seq, maxLength: Swift.min(maxPayload, length), at: now)
+    }
+
+    /// RFC 6675 §5.1: after a timeout the sender SHOULD use the SACK information that arrives
+    /// while it resends from SND.UNA (go-back-N): SND.NXT skips what the peer reported holding.
+    /// Called before the send path reads SND.NXT for a segment's header and payload.
+    func skipSACKedDataAfterTimeout() {
+        if sackPermitted, sndNxt.isBefore(sndMax), let end = scoreboard.endOfSACKedRange(containing: sndNxt) {
+            sndNxt = end
+        }
     }
 
     /// RFC 5681 §4.1: when new data is about to go after the connection was idle (nothing in

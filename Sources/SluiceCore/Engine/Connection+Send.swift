@@ -36,6 +36,7 @@ extension Connection {
         }
         if let probe = nextKeepAliveProbe(at: now) { return probe }   // Connection+KeepAlive.swift
 
+        skipSACKedDataAfterTimeout()
         let ringEnd = sendRingStart + sendRing.count
         let unsent = Swift.max(0, ringEnd - sndNxt)
         var header = makeHeader(sequence: sndNxt, flags: .ack, at: now)
