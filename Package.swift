@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers (dependencies point inward only), see README.md:
-//   executables -> drivers (SluiceHarness, SluiceDrivers, SluicePcap, SluiceTrace) -> SluiceCore
+//   executables -> SluiceCLI -> drivers (SluiceHarness, SluiceDrivers, SluicePcap, SluiceTrace) -> SluiceCore
 // SluiceCore has no dependencies and does not import Foundation.
 let package = Package(
     name: "Sluice",
@@ -34,27 +34,36 @@ let package = Package(
         ),
         .target(name: "SluicePcap", dependencies: ["SluiceCore", "CPcap"]),
 
+        // Seeded randomness (SplitMix64, Xoshiro256): no dependencies, no Foundation.
+        .target(name: "SluiceRandom"),
+
         // Drivers.
         .target(name: "SluiceHarness", dependencies: [
-            "SluiceCore", "SluicePcap",
+            "SluiceCore", "SluicePcap", "SluiceRandom",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         // signalfd and the TUN ioctl constants, which Swift's Glibc module lacks (FIELD-NOTES.md).
         .target(name: "CSluiceSystem"),
         .target(name: "SluiceDrivers", dependencies: [
-            "SluiceCore", "SluicePcap", "CSluiceSystem",
+            "SluiceCore", "SluicePcap", "SluiceRandom", "CSluiceSystem",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "SluiceTrace", dependencies: ["SluiceCore", "SluicePcap"]),
 
+        // The binaries' shared plumbing: transport flags, unit parsing, run-to-end and exit codes.
+        .target(name: "SluiceCLI", dependencies: [
+            "SluiceCore", "SluiceDrivers",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // Executables: thin.
         .executableTarget(name: "sluice-send", dependencies: [
-            "SluiceCore", "SluiceDrivers", "SluicePcap",
+            "SluiceCore", "SluiceDrivers", "SluiceCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sluice-recv", dependencies: [
-            "SluiceCore", "SluiceDrivers", "SluicePcap",
+            "SluiceCore", "SluiceDrivers", "SluiceCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sluice-trace", dependencies: [
@@ -62,14 +71,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sluice-bench", dependencies: [
-            "SluiceCore", "SluiceHarness",
+            "SluiceCore", "SluiceHarness", "SluiceRandom",
         ]),
 
-        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "SluicePcapTests", dependencies: ["SluiceCore", "SluicePcap"]),
-        .testTarget(name: "SluiceHarnessTests", dependencies: ["SluiceCore", "SluiceHarness", "SluicePcap"]),
-        .testTarget(name: "SluiceTraceTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTrace", "SluiceHarness"]),
-        .testTarget(name: "SluiceInteropTests", dependencies: ["SluiceCore", "SluiceDrivers", "SluicePcap"]),
+        // What every test target shares: process and tshark runners, namespace/TUN helpers,
+        // temporary files, the skip-unless-CI rule.
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceRandom", "SluiceTestSupport"]),
+        .testTarget(name: "SluicePcapTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceHarnessTests", dependencies: ["SluiceCore", "SluiceHarness", "SluicePcap", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceTraceTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTrace", "SluiceHarness", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceInteropTests", dependencies: ["SluiceCore", "SluiceDrivers", "SluicePcap", "SluiceCLI", "SluiceRandom", "SluiceTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import SluiceRandom
 
 /// Where the sender's application bytes come from.
 package protocol PayloadSource: AnyObject {
@@ -11,41 +12,23 @@ package protocol PayloadSource: AnyObject {
 }
 
 /// `count` deterministic pseudo-random bytes from `seed`: the little-endian bytes of successive
-/// SplitMix64 outputs (Steele, Lea, Flood 2014), so any program can reproduce them.
+/// SplitMix64 outputs (`SeededBytes`), so any program can reproduce them.
 package final class SeededPayload: PayloadSource {
     package let totalBytes: Int?
     private var remaining: Int
-    private var state: UInt64
-    private var word: UInt64 = 0
-    private var wordBytesLeft = 0
+    private var bytes: SeededBytes
 
     package init(count: Int, seed: UInt64) {
         totalBytes = count
         remaining = count
-        state = seed
+        bytes = SeededBytes(seed: seed)
     }
 
     package func fill(_ buffer: UnsafeMutableRawBufferPointer) throws(LinkError) -> Int {
         let n = min(buffer.count, remaining)
-        for i in 0..<n {
-            if wordBytesLeft == 0 {
-                word = nextWord()
-                wordBytesLeft = 8
-            }
-            buffer[i] = UInt8(truncatingIfNeeded: word)
-            word >>= 8
-            wordBytesLeft -= 1
-        }
+        bytes.fill(UnsafeMutableRawBufferPointer(rebasing: buffer[..<n]))
         remaining -= n
         return n
-    }
-
-    private func nextWord() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

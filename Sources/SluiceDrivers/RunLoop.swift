@@ -20,6 +20,8 @@ package protocol LinkApplication: AnyObject {
     var isDone: Bool { get }
     /// The live progress line (a terminal only).
     func progressLine(_ endpoint: Endpoint, at now: Instant) -> String
+    /// The process exit status once done: 0 completed, 1 failed or reset, 130 interrupted.
+    var exitStatus: Int32 { get }
 }
 
 /// The drivers' event loop, shared by sluice-send and sluice-recv. It follows the call order

@@ -1,3 +1,5 @@
+import SluiceRandom
+
 /// A deterministic pseudo-random byte stream of unbounded length, named by a seed: what a bulk
 /// sender offers and what a receiver checks against.
 ///
@@ -11,18 +13,8 @@ public struct ByteStream: Sendable, Hashable {
 
     public init(seed: UInt64) {
         self.seed = seed
-        var rng = SplitMix64(seed: seed)
-        var b = [UInt8](repeating: 0, count: period)
-        var i = 0
-        while i < period {
-            var w = rng.next()
-            for _ in 0..<8 where i < period {
-                b[i] = UInt8(truncatingIfNeeded: w)
-                w >>= 8
-                i += 1
-            }
-        }
-        block = b
+        var bytes = SeededBytes(seed: seed)
+        block = bytes.next(period)
     }
 
     /// Byte number `offset` of the stream.

@@ -1,3 +1,4 @@
+import SluiceRandom
 import HeapModule
 import SluiceCore
 import SluicePcap

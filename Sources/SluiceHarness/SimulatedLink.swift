@@ -1,3 +1,4 @@
+import SluiceRandom
 import DequeModule
 import SluiceCore
 

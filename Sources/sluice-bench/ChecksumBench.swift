@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceRandom
 
 /// `sluice-bench checksum`: Internet checksum throughput on 1460-byte segments, the byte-pair
 /// reference loop (`InternetChecksum.naiveSum`) against the 32-bit-load kernel
@@ -25,12 +26,9 @@ enum ChecksumBench {
         print("warning: debug build; measure with `swift run -c release sluice-bench checksum`")
         #endif
 
-        // Deterministic data: SplitMix64-style bytes, `segments` back-to-back segments (in cache).
-        var state: UInt64 = 0x5EED
-        let data = (0..<(segmentSize * segments)).map { _ -> UInt8 in
-            state &+= 0x9E37_79B9_7F4A_7C15
-            return UInt8(truncatingIfNeeded: (state ^ (state >> 29)) &* 0xBF58_476D_1CE4_E5B9 >> 56)
-        }
+        // Deterministic data: seeded bytes, `segments` back-to-back segments (in cache).
+        var bytes = SeededBytes(seed: 0x5EED)
+        let data = bytes.next(segmentSize * segments)
 
         var sink: UInt64 = 0
         let result: Int32 = data.withUnsafeBytes { raw in

@@ -1,5 +1,6 @@
 import Testing
 @testable import SluiceCore
+import SluiceRandom
 
 @Suite struct ChecksumTests {
     /// RFC 1071 §3 worked example: the sum of 0001 f203 f4f5 f6f7 is ddf2.
@@ -47,7 +48,7 @@ import Testing
     /// Fast and naive sums agree for every length 0...300 at every alignment 0...7, including
     /// all-ones data (the carry-heavy case).
     @Test func fastMatchesNaiveAtEveryLengthAndAlignment() {
-        var rng = WireSplitMix64(seed: 0x5EED_0001)
+        var rng = SplitMix64(seed: 0x5EED_0001)
         for fill in 0..<2 {
             var storage = [UInt8](repeating: 0xFF, count: 320)
             if fill == 1 { for i in storage.indices { storage[i] = UInt8.random(in: 0...255, using: &rng) } }
@@ -67,7 +68,7 @@ import Testing
 
     /// Summing in pieces of any (odd or even) sizes equals summing the whole buffer.
     @Test func incrementalPiecesMatchWhole() {
-        var rng = WireSplitMix64(seed: 0x5EED_0002)
+        var rng = SplitMix64(seed: 0x5EED_0002)
         let data = (0..<1500).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let whole = InternetChecksum.checksum(data)
         data.withUnsafeBytes { raw in

@@ -1,5 +1,6 @@
 import Testing
 @testable import SluiceCore
+import SluiceRandom
 
 /// Hostile peers: random segments near and far from the window, in every flag combination,
 /// thrown at an established connection and at a listener. Nothing traps, every invariant holds

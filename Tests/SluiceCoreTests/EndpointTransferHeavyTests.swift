@@ -1,5 +1,6 @@
 import Testing
 @testable import SluiceCore
+import SluiceRandom
 
 /// 10 MiB transfers between two endpoints across seeds, with random loss (0–10%) in both
 /// directions: received bytes identical to sent, invariants after every step. Release mode

@@ -1,5 +1,6 @@
 import Testing
 import SluiceCore
+import SluiceRandom
 
 @Suite struct SACKScoreboardTests {
     /// mss 1000, ten segments outstanding: SND.UNA 1000, SND.MAX 11000.
@@ -102,7 +103,7 @@ import SluiceCore
         var board = SACKScoreboard(maxRanges: 6, mss: 1000, sndUna: SequenceNumber(UInt32.max - 50_000))
         let base = SequenceNumber(UInt32.max - 50_000)
         board.didSendNewData(upTo: base + 1_000_000)
-        var rng = StorageTestRandom(seed: 6675)
+        var rng = SplitMix64(seed: 6675)
         for _ in 0..<20_000 {
             var b = SACKBlocks()
             for _ in 0..<4 {
@@ -206,7 +207,7 @@ struct ScoreboardOctetModel {
 
 /// Random ACKs, SACK blocks (some hostile) and retransmissions, compared with the octet model.
 func runScoreboardModel(seed: UInt64, steps: Int) -> String? {
-    var rng = StorageTestRandom(seed: seed)
+    var rng = SplitMix64(seed: seed)
     let start = SequenceNumber(UInt32(truncatingIfNeeded: rng.next()))
     let mss = rng.int(1...8)
     var board = SACKScoreboard(maxRanges: 64, mss: mss, sndUna: start)

@@ -1,16 +1,8 @@
 import SluiceCore
+import SluiceRandom
 
-/// SplitMix64: a small, seeded, platform-independent generator for the storage tests.
-struct StorageTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476C_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Draws the storage tests make from the package's seeded generator.
+extension SplitMix64 {
     mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &self) }
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
     mutating func chance(_ percent: Int) -> Bool { int(0..<100) < percent }
@@ -70,7 +62,7 @@ func storageBytesMatch(_ actual: [UInt8], _ expected: [UInt8?]) -> Bool {
 
 /// Runs `steps` random ring operations against the model; returns the first mismatch, if any.
 func runByteRingModel(seed: UInt64, steps: Int) -> String? {
-    var rng = StorageTestRandom(seed: seed)
+    var rng = SplitMix64(seed: seed)
     let capacity = rng.chance(10) ? rng.int(0...3) : rng.int(1...300)
     let ring = ByteRing(capacity: capacity)
     var model = RingModel(capacity: capacity)
@@ -172,7 +164,7 @@ struct AssemblerBitmapModel {
 /// Runs `steps` random inserts into an assembler and the bitmap model; returns the first
 /// mismatch, if any.
 func runAssemblerModel(seed: UInt64, steps: Int) -> String? {
-    var rng = StorageTestRandom(seed: seed)
+    var rng = SplitMix64(seed: seed)
     let window = rng.int(8...256)
     let maxRanges = rng.chance(20) ? rng.int(0...2) : rng.int(1...12)
     let segment = rng.int(1...max(1, window / 4))
@@ -202,7 +194,7 @@ func runAssemblerModel(seed: UInt64, steps: Int) -> String? {
 /// Delivers a random byte stream through a receive ring and an assembler, segments arriving out
 /// of order, duplicated and overlapping (as the connection will); returns a mismatch, if any.
 func runReassembly(seed: UInt64, streamLength: Int) -> String? {
-    var rng = StorageTestRandom(seed: seed)
+    var rng = SplitMix64(seed: seed)
     let stream = rng.bytes(streamLength)
     let capacity = rng.int(64...4096)
     let ring = ByteRing(capacity: capacity)

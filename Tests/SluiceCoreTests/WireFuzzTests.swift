@@ -1,5 +1,6 @@
 import Testing
 @testable import SluiceCore
+import SluiceRandom
 
 /// Feeds random and mutated packets to the decoder. Each input is derived from (seed, index)
 /// alone, so a failure names both and `WireFuzzer.input(seed:index:)` rebuilds the bytes.
@@ -18,7 +19,7 @@ struct WireFuzzer {
 
     /// The `index`-th input of run `seed`, and whether to parse it allowing a truncated payload.
     static func input(seed: UInt64, index: Int) -> (bytes: [UInt8], allowTruncated: Bool) {
-        var rng = WireSplitMix64(seed: seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
+        var rng = SplitMix64(seed: seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
         let allowTruncated = rng.next() % 4 == 0
         if rng.next() % 10 == 0 {
             // Pure noise, half of it starting like an IPv4 header so it gets past the version.
@@ -35,8 +36,8 @@ struct WireFuzzer {
     }
 
     /// A well-formed packet: random header fields, options, payload, sometimes IPv4 options.
-    static func validPacket(_ rng: inout WireSplitMix64) -> [UInt8] {
-        func maybe(_ rng: inout WireSplitMix64) -> Bool { rng.next() % 2 == 0 }
+    static func validPacket(_ rng: inout SplitMix64) -> [UInt8] {
+        func maybe(_ rng: inout SplitMix64) -> Bool { rng.next() % 2 == 0 }
         var blocks = SACKBlocks()
         for _ in 0..<Int(rng.next() % 5) {
             let left = UInt32(truncatingIfNeeded: rng.next())
@@ -78,11 +79,11 @@ struct WireFuzzer {
     }
 
     /// One mutation of the kind hostile or broken senders produce.
-    static func mutate(_ bytes: inout [UInt8], _ rng: inout WireSplitMix64) {
+    static func mutate(_ bytes: inout [UInt8], _ rng: inout SplitMix64) {
         guard !bytes.isEmpty else { return }
         let ihl = Int(bytes[0] & 0x0F) * 4
         let tcpStart = ihl
-        func randomIndex(_ rng: inout WireSplitMix64, below limit: Int) -> Int {
+        func randomIndex(_ rng: inout SplitMix64, below limit: Int) -> Int {
             Int(rng.next() % UInt64(Swift.max(1, Swift.min(limit, bytes.count))))
         }
         switch rng.next() % 10 {

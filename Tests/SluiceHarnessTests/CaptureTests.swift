@@ -2,6 +2,7 @@ import Glibc
 import SluiceCore
 import SluicePcap
 import Testing
+import SluiceTestSupport
 @testable import SluiceHarness
 
 /// The harness's pcap captures: virtual timestamps, both capture points, readable by tshark.
@@ -38,11 +39,10 @@ import Testing
     }
 }
 
-@Suite(.enabled(if: tsharkPath != nil || isCI, "tshark is not installed (apt-get install tshark)"))
+@Suite(Prerequisites.tshark.trait)
 struct CaptureTsharkTests {
     /// Corrupted copies show in the arrival capture with a bad checksum, and only there.
     @Test func tsharkSeesGoodChecksumsAtDepartureAndTheCorruptedCopiesAtArrival() throws {
-        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
         let departures = temporaryPath("dep.pcap")
         let arrivals = temporaryPath("arr.pcap")
         defer { unlink(departures); unlink(arrivals) }
@@ -54,10 +54,10 @@ struct CaptureTsharkTests {
         try pair.net.closeCaptures()
 
         let fields = ["ip.checksum.status", "tcp.checksum.status", "_ws.malformed"]
-        let sent = try tsharkRows(tshark, file: departures, fields: fields)
+        let sent = try Tshark.rows(departures, fields: fields)
         #expect(sent.count == 40)
         #expect(sent.allSatisfy { $0 == ["1", "1", ""] })
-        let arrived = try tsharkRows(tshark, file: arrivals, fields: ["frame.number"] + fields)
+        let arrived = try Tshark.rows(arrivals, fields: ["frame.number"] + fields)
         #expect(arrived.count == 40)
         let bad = arrived.filter { $0[1] != "1" || $0[2] != "1" }
         #expect(bad.count == pair.link.counters.corrupted)

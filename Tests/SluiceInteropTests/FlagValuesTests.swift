@@ -1,5 +1,6 @@
 import Testing
 import SluiceCore
+@testable import SluiceCLI
 @testable import SluiceDrivers
 
 /// Every bad flag value gets a one-line message that says what to type instead.

@@ -1,33 +1,34 @@
 import Foundation
 import Testing
+import SluiceTestSupport
 
 /// Sluice against the Linux kernel's TCP over a TUN device, inside a network namespace each test
 /// creates (tools/netns-tun; deleted on exit, also on failure). The kernel side is driven by
 /// small Python programs (tools/interop/). Needs root, /dev/net/tun, tshark and python3: skipped
 /// with a message where they are missing, failed when `CI` is set.
-@Suite(.enabled(if: InteropEnvironment.shouldRun, Comment(rawValue: InteropEnvironment.missing ?? "")))
+@Suite(InteropEnvironment.prerequisites.trait)
 struct KernelInteropTests {
     // MARK: - Kernel client → sluice-recv (slow reader, small buffer)
 
     @Test func kernelClientToSlowSluiceReceiver() throws {
-        guard InteropEnvironment.ready() else { return }
+        guard InteropEnvironment.prerequisites.ready() else { return }
         try kernelToSluice(lossPercent: 0, label: "k2s")
     }
 
     @Test func kernelClientToSlowSluiceReceiverWithLoss() throws {
-        guard InteropEnvironment.ready() else { return }
+        guard InteropEnvironment.prerequisites.ready() else { return }
         try kernelToSluice(lossPercent: 2, label: "k2s-loss")
     }
 
     // MARK: - sluice-send → kernel receiver (small SO_RCVBUF, reads in bursts with pauses)
 
     @Test func sluiceSenderToPausingKernelReceiver() throws {
-        guard InteropEnvironment.ready() else { return }
+        guard InteropEnvironment.prerequisites.ready() else { return }
         try sluiceToKernel(lossPercent: 0, label: "s2k")
     }
 
     @Test func sluiceSenderToPausingKernelReceiverWithLoss() throws {
-        guard InteropEnvironment.ready() else { return }
+        guard InteropEnvironment.prerequisites.ready() else { return }
         try sluiceToKernel(lossPercent: 2, label: "s2k-loss")
     }
 
@@ -48,7 +49,7 @@ struct KernelInteropTests {
         ])
         defer { receiver.kill() }
         #expect(receiver.waitForOutput(seconds: 10) { $0.stderr.contains("listening") }, "\(receiver.transcript)")
-        let client = try namespace.spawn("kernel-client", in: dir, InteropEnvironment.python, [
+        let client = try namespace.spawn("kernel-client", in: dir, TestEnvironment.python, [
             script("kernel-client.py"), "--connect", "\(namespace.sluiceAddress):\(port)",
             "--bytes", "1000000", "--seed", "\(lossPercent + 11)", "--timeout", "90",
         ])
@@ -83,7 +84,7 @@ struct KernelInteropTests {
         defer { namespace.close() }
         let pcap = dir.appendingPathComponent("sluice-send.pcap").path
         let port = 5002
-        let server = try namespace.spawn("kernel-receiver", in: dir, InteropEnvironment.python, [
+        let server = try namespace.spawn("kernel-receiver", in: dir, TestEnvironment.python, [
             script("kernel-receiver.py"), "--listen", "\(namespace.kernelAddress):\(port)",
             "--rcvbuf", "4096", "--burst", "65536", "--pause", "1.2", "--timeout", "90",
         ])
@@ -122,11 +123,9 @@ struct KernelInteropTests {
 
     // MARK: - Helpers
 
-    private func binary(_ name: String) -> String { InteropEnvironment.binaries.appendingPathComponent(name).path }
+    private func binary(_ name: String) -> String { TestEnvironment.binary(name) }
 
-    private func script(_ name: String) -> String {
-        InteropEnvironment.repository.appendingPathComponent("tools/interop/\(name)").path
-    }
+    private func script(_ name: String) -> String { TestEnvironment.repositoryPath("tools/interop/\(name)") }
 
     /// tshark finds no malformed packet and no bad IPv4 or TCP checksum in a capture Sluice wrote.
     @discardableResult
@@ -136,7 +135,7 @@ struct KernelInteropTests {
         #expect(frames.count > 0, "empty capture \(pcap)")
         #expect(frames.filter(\.ipChecksumBad).count == 0, "bad IPv4 checksums in \(pcap)")
         #expect(frames.filter(\.tcpChecksumBad).count == 0, "bad TCP checksums in \(pcap)")
-        #expect(try tsharkCount(pcap, filter: "_ws.malformed") == 0, "malformed packets in \(pcap)")
+        #expect(try Tshark.rows(pcap, fields: ["frame.number"], filter: "_ws.malformed", preferences: Tshark.checksumPreferences).count == 0, "malformed packets in \(pcap)")
         return frames
     }
 }

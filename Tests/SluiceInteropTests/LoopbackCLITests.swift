@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+import SluiceRandom
+import SluiceTestSupport
 
 /// sluice-send and sluice-recv as a user runs them, over the UDP-on-loopback link (127.0.0.1
 /// only; no root needed): content, JSON summaries, exit statuses, Ctrl-C, one-line flag errors.
-@Suite(.enabled(if: LoopbackEnvironment.shouldRun, Comment(rawValue: LoopbackEnvironment.missing ?? "")))
+@Suite(LoopbackEnvironment.prerequisites.trait)
 struct LoopbackCLITests {
     @Test func slowReaderTransferIsIntactAndSummarised() throws {
-        guard LoopbackEnvironment.ready() else { return }
+        guard LoopbackEnvironment.prerequisites.ready() else { return }
         let dir = try makeScratchDirectory("udp-ok")
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = try freeUDPPort()
@@ -42,13 +44,14 @@ struct LoopbackCLITests {
         // The file holds the same bytes: SplitMix64 from seed 9, little-endian.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: output))
         #expect(bytes.count == 300 * 1024)
-        #expect(Array(bytes.prefix(8)) == splitMix64Bytes(seed: 9, count: 8))
+        var expected = SeededBytes(seed: 9)
+        #expect(Array(bytes.prefix(8)) == expected.next(8))
         // 300 KiB at 4 Mbit/s (500 KB/s) takes at least half a second: the reader set the pace.
         #expect((received["seconds"] as? Double ?? 0) >= 0.5)
     }
 
     @Test func firstInterruptClosesGracefullySecondResets() throws {
-        guard LoopbackEnvironment.ready() else { return }
+        guard LoopbackEnvironment.prerequisites.ready() else { return }
         let dir = try makeScratchDirectory("udp-int")
         defer { try? FileManager.default.removeItem(at: dir) }
         // One Ctrl-C: the sender stops writing, its queued bytes drain, FIN; exit 130.
@@ -118,7 +121,7 @@ struct LoopbackCLITests {
         (["sluice-recv"], "Missing expected argument '--listen"),
     ])
     func badFlagsGiveOneLineAndStatus2(arguments: [String], fragment: String) throws {
-        guard LoopbackEnvironment.ready() else { return }
+        guard LoopbackEnvironment.prerequisites.ready() else { return }
         let dir = try makeScratchDirectory("udp-flags")
         defer { try? FileManager.default.removeItem(at: dir) }
         let child = try Child(name: "cli", directory: dir, executable: binary(arguments[0]), arguments: Array(arguments.dropFirst()))
@@ -129,58 +132,9 @@ struct LoopbackCLITests {
         #expect(child.stderr.hasPrefix("\(arguments[0]): error: "), "\(child.transcript)")
     }
 
-    private func binary(_ name: String) -> String { InteropEnvironment.binaries.appendingPathComponent(name).path }
-}
-
-private func fileSize(_ url: URL) -> Int {
-    ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int) ?? 0
+    private func binary(_ name: String) -> String { TestEnvironment.binary(name) }
 }
 
 enum LoopbackEnvironment {
-    static let missing: String? = {
-        for binary in ["sluice-send", "sluice-recv"]
-        where !FileManager.default.isExecutableFile(atPath: InteropEnvironment.binaries.appendingPathComponent(binary).path) {
-            return "loopback CLI tests need \(InteropEnvironment.binaries.path)/\(binary) (swift build --build-tests)"
-        }
-        return nil
-    }()
-    static let shouldRun = missing == nil || InteropEnvironment.isCI
-    static func ready() -> Bool {
-        guard let missing else { return true }
-        Issue.record("CI is set but \(missing)")
-        return false
-    }
-}
-
-/// A UDP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it back, close).
-func freeUDPPort() throws -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    guard fd >= 0 else { throw SetupError("socket failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr = in_addr(s_addr: UInt32(0x7f00_0001).bigEndian)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-        }
-    }
-    guard ok else { throw SetupError("bind 127.0.0.1:0 failed") }
-    return UInt16(bigEndian: address.sin_port)
-}
-
-/// The first `count` payload bytes sluice-send --bytes makes from `seed`.
-func splitMix64Bytes(seed: UInt64, count: Int) -> [UInt8] {
-    var state = seed
-    var out: [UInt8] = []
-    while out.count < count {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        for i in 0..<8 where out.count < count { out.append(UInt8(truncatingIfNeeded: z >> (8 * UInt64(i)))) }
-    }
-    return out
+    static let prerequisites = Prerequisites("loopback CLI tests", missing: Prerequisites.missingBinaries(["sluice-send", "sluice-recv"]))
 }

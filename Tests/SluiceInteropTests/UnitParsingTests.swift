@@ -1,4 +1,5 @@
 import Testing
+@testable import SluiceCLI
 @testable import SluiceDrivers
 
 @Suite struct UnitParsingTests {

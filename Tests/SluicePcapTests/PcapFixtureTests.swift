@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SluiceTestSupport
 import SluiceCore
 @testable import SluicePcap
 
@@ -7,11 +8,7 @@ import SluiceCore
 /// returns and what it skips agree with tshark, and every packet decodes with good checksums
 /// (the captures were made with offloads off).
 @Suite struct PcapFixtureTests {
-    static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures")
-
-    static func path(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
+    static func path(_ name: String) -> String { TestEnvironment.fixturePath(name) }
 
     /// Fixture file and the link type libpcap reports for it.
     static let files: [(String, String)] = [
@@ -88,14 +85,13 @@ import SluiceCore
 
 /// The same fixtures against tshark's own reading: frame numbers, timestamps, lengths and the
 /// skip counts. Skipped where tshark is missing, except in CI.
-@Suite(.enabled(if: tsharkPath != nil || isCI, "tshark is not installed (apt-get install tshark)"))
+@Suite(Prerequisites.tshark.trait)
 struct PcapFixtureTsharkTests {
     @Test(arguments: PcapFixtureTests.files.map(\.0))
     func readerAgreesWithTshark(file: String) throws {
-        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
         let path = PcapFixtureTests.path(file)
         // One tshark run per file (each costs about a second): every frame, TCP ones marked by a port.
-        let all = try tsharkRows(tshark, file: path, fields: [
+        let all = try Tshark.rows(path, fields: [
             "frame.number", "ip.version", "ip.proto", "tcp.srcport", "frame.time_epoch", "ip.len",
         ])
         let tcp = all.filter { $0.count == 6 && !$0[3].isEmpty }.map { [$0[0], $0[4], $0[5]] }

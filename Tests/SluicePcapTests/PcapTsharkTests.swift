@@ -1,15 +1,15 @@
 import Foundation
 import Glibc
 import Testing
+import SluiceTestSupport
 import SluiceCore
 @testable import SluicePcap
 
 /// A Sluice-written pcap is a normal pcap: tshark decodes it as IPv4/TCP, verifies the checksums
 /// and finds nothing malformed. Skipped where tshark is missing, except in CI.
-@Suite(.enabled(if: tsharkPath != nil || isCI, "tshark is not installed (apt-get install tshark)"))
+@Suite(Prerequisites.tshark.trait)
 struct PcapTsharkTests {
     @Test func tsharkDecodesSluiceWrittenPcapWithGoodChecksums() throws {
-        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
         let path = temporaryPath("tshark.pcap")
         defer { unlink(path) }
         let writer = try PcapWriter(path: path)
@@ -18,7 +18,7 @@ struct PcapTsharkTests {
         }
         try writer.close()
 
-        let rows = try tsharkRows(tshark, file: path, fields: [
+        let rows = try Tshark.rows(path, fields: [
             "frame.number", "frame.time_epoch", "ip.proto", "ip.checksum.status", "tcp.checksum.status",
             "tcp.len", "_ws.malformed",
         ])
@@ -35,7 +35,6 @@ struct PcapTsharkTests {
     /// Packets made by the wire encoder (every option Sluice emits) written by the writer:
     /// tshark decodes them with good checksums and the options Sluice put in.
     @Test func tsharkDecodesEncoderMadePackets() throws {
-        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
         let path = temporaryPath("encoded.pcap")
         defer { unlink(path) }
         let ip = IPv4Header(source: IPv4Address(10, 0, 0, 1), destination: IPv4Address(10, 0, 0, 2))
@@ -60,7 +59,7 @@ struct PcapTsharkTests {
         let writer = try PcapWriter(path: path)
         for p in packets { writer.write(p, timestamp: .zero) }
         try writer.close()
-        let rows = try tsharkRows(tshark, file: path, fields: [
+        let rows = try Tshark.rows(path, fields: [
             "ip.checksum.status", "tcp.checksum.status", "tcp.options.mss_val", "tcp.options.wscale.shift",
             "tcp.options.sack_perm", "tcp.options.sack.count", "tcp.len", "_ws.malformed",
         ])
@@ -72,7 +71,6 @@ struct PcapTsharkTests {
 
     /// The check above can fail: a packet with a wrong TCP checksum is reported bad.
     @Test func tsharkReportsABadChecksum() throws {
-        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
         let path = temporaryPath("bad.pcap")
         defer { unlink(path) }
         var bad = KnownPackets.data
@@ -81,18 +79,17 @@ struct PcapTsharkTests {
         writer.write(KnownPackets.syn, timestamp: .zero)
         writer.write(bad, timestamp: .zero)
         try writer.close()
-        let rows = try tsharkRows(tshark, file: path, fields: ["ip.checksum.status", "tcp.checksum.status"])
+        let rows = try Tshark.rows(path, fields: ["ip.checksum.status", "tcp.checksum.status"])
         #expect(rows == [["1", "1"], ["1", "0"]])
     }
 
     @Test func tsharkSeesTheSnapLength() throws {
-        let tshark = try #require(tsharkPath, "tshark is missing and CI is set")
         let path = temporaryPath("snap-tshark.pcap")
         defer { unlink(path) }
         let writer = try PcapWriter(path: path, snapLength: 64)
         writer.write(KnownPackets.data, timestamp: .zero)
         try writer.close()
-        let rows = try tsharkRows(tshark, file: path, fields: ["frame.cap_len", "frame.len", "ip.len"])
+        let rows = try Tshark.rows(path, fields: ["frame.cap_len", "frame.len", "ip.len"])
         #expect(rows == [["64", "152", "152"]])
     }
 }

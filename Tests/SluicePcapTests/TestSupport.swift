@@ -26,12 +26,6 @@ enum KnownPackets {
     }
 }
 
-/// A path under the temporary directory, unique per call (tests run in parallel).
-func temporaryPath(_ name: String) -> String {
-    FileManager.default.temporaryDirectory
-        .appendingPathComponent("sluice-pcap-\(getpid())-\(UUID().uuidString)-\(name)").path
-}
-
 /// One record copied out of the reader, for comparisons.
 struct ReadPacket: Equatable, CustomStringConvertible {
     var frameNumber: Int
@@ -50,44 +44,3 @@ func readAll(_ reader: PcapReader) throws -> [ReadPacket] {
     }
     return out
 }
-
-/// The full path of a program on PATH, or nil when it is not installed.
-func findTool(_ name: String) -> String? {
-    let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin")
-        .split(separator: ":")
-    return paths.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-}
-
-/// Runs a program (a full path); returns its exit status and standard output.
-func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-/// True where the `CI` environment variable is set: a missing tool is then a failure, not a skip.
-let isCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty } ?? false
-
-/// tshark, if installed.
-let tsharkPath = findTool("tshark")
-
-/// Runs tshark with IPv4 and TCP checksum verification on, printing `fields` (comma-separated,
-/// one line a frame, after the optional display filter); returns the rows.
-func tsharkRows(_ tshark: String, file: String, fields: [String], filter: String? = nil) throws -> [[String]] {
-    var args = ["-r", file, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
-                "-T", "fields", "-E", "separator=,", "-E", "occurrence=f"]
-    if let filter { args += ["-Y", filter] }
-    for f in fields { args += ["-e", f] }
-    let (status, output) = try runTool(tshark, args)
-    guard status == 0 else { throw TsharkFailed(status: status, file: file) }
-    return output.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-}
-
-struct TsharkFailed: Error { var status: Int32; var file: String }

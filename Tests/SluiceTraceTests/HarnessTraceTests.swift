@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SluiceTestSupport
 import SluiceCore
 import SluiceHarness
 @testable import SluiceTrace
@@ -13,8 +14,7 @@ import SluiceHarness
     /// Runs a bulk transfer and returns the path of the capture (departures or arrivals).
     static func transfer(name: String, seed: UInt64, bytes: Int, link: LinkConfig, receiveBuffer: Int,
                          policy: ReadPolicy, arrivals: Bool) throws -> String {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sluice-trace-harness-\(name)-\(getpid())-\(seed).pcap").path
+        let path = temporaryPath("trace-harness-\(name)-\(seed).pcap")
         let net = Harness(seed: seed)
         let a = net.addEndpoint("sender", address: sender)
         let b = net.addEndpoint("receiver", address: receiver) { $0.connection.receiveBufferSize = receiveBuffer }
@@ -64,7 +64,7 @@ import SluiceHarness
         let episodes = r.connections.reduce(0) { $0 + $1.ba.zeroWindowEpisodeCount }
         #expect(episodes > 0, "the slow reader should close its window")
         Self.expectConformance(r)
-        if Tshark.available() { try WiresharkParityTests.expectParity(path, name: "harness slow reader") }
+        if Prerequisites.tshark.ready() { try WiresharkParityTests.expectParity(path, name: "harness slow reader") }
     }
 
     @Test func lossyTraceMatchesTsharkAndConforms() throws {
@@ -73,6 +73,6 @@ import SluiceHarness
         let r = try ConformanceCheckTests.check(path)
         #expect(r.connections.reduce(0) { $0 + $1.ab.events[.retransmission] } > 0, "2% loss should cause retransmissions")
         Self.expectConformance(r)
-        if Tshark.available() { try WiresharkParityTests.expectParity(path, name: "harness lossy") }
+        if Prerequisites.tshark.ready() { try WiresharkParityTests.expectParity(path, name: "harness lossy") }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SluiceTestSupport
 @testable import SluiceTrace
 
 /// Every event count (and the very frames flagged) equals tshark 4.0's on the same capture:
@@ -20,7 +21,7 @@ import Testing
 
     @Test(arguments: Scenarios.parityCases.map(\.0))
     func craftedTraceMatchesTshark(name: String) throws {
-        guard Tshark.available() else { return }
+        guard Prerequisites.tshark.ready() else { return }
         guard let scenario = Scenarios.parityCases.first(where: { $0.0 == name })?.1 else { return }
         let path = try scenario.write(name: name)
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -43,7 +44,7 @@ import Testing
 
     /// Every capture committed under Fixtures/ (the kernel traces and Sluice's own).
     @Test func fixturesMatchTshark() throws {
-        guard Tshark.available() else { return }
+        guard Prerequisites.tshark.ready() else { return }
         let files = Fixtures.captures()
         if files.isEmpty { print("note: no capture files under Fixtures/ yet") }
         for f in files { try Self.expectParity(f, name: (f as NSString).lastPathComponent) }
@@ -52,10 +53,7 @@ import Testing
 
 enum Fixtures {
     /// The repository's Fixtures/ directory, found from this source file.
-    static var directory: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Fixtures")
-    }
+    static var directory: URL { TestEnvironment.fixtures }
 
     /// Every .pcap / .pcapng under Fixtures/, sorted.
     static func captures() -> [String] {

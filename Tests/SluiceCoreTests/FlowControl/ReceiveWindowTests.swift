@@ -1,5 +1,6 @@
 import Testing
 import SluiceCore
+import SluiceRandom
 
 @Suite struct WindowScaleTests {
     @Test func shiftIsTheSmallestThatCoversTheBuffer() {
@@ -162,7 +163,7 @@ import SluiceCore
 /// Drives a `ReceiveWindow` with a sender that fills up to the largest edge and a reader that
 /// reads random amounts at random times; returns a description of the first violated rule.
 private func runRandomSequence(seed: UInt64, capacity: Int, shift: Int, mss: Int, steps: Int) -> String? {
-    var rng = FlowTestRandom(seed: seed)
+    var rng = SplitMix64(seed: seed)
     let start = SequenceNumber(UInt32(truncatingIfNeeded: rng.next()))
     let syn = ReceiveWindow.synWindowField(freeSpace: capacity, capacity: capacity, shift: shift, mss: mss)
     var w = ReceiveWindow(capacity: capacity, shift: shift, mss: mss, receiveNext: start, synWindow: Int(syn))

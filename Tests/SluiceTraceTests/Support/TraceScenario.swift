@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import SluiceCore
 import SluicePcap
 @testable import SluiceTrace
@@ -55,8 +56,7 @@ struct TraceScenario {
 
     /// Writes the pcap to a unique temporary file and returns its path.
     func write(name: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sluice-trace-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).pcap").path
+        let path = temporaryPath("trace-\(name).pcap")
         let w = try PcapWriter(path: path)
         for (us, p) in packets { w.write(p, timestamp: Instant(nanoseconds: 1_700_000_000_000_000_000 + us * 1000)) }
         try w.close()

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceDrivers
 
 /// A bad command-line value, with a one-line message naming the fix.
 package struct FlagError: Error, CustomStringConvertible, Sendable {

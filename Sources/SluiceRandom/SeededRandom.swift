@@ -1,5 +1,14 @@
+/// The package's seeded randomness, in one place: every deterministic stream of bytes or decisions
+/// (the harness's links and byte streams, `sluice-send --bytes --seed`, the randomized tests)
+/// comes from these two generators, so a seed printed by a failing test or given on a command
+/// line reproduces the same run anywhere. No clock, no system entropy, no Foundation.
+///
+/// Their outputs are pinned by `SeededRandomTests`: the bytes `--seed` produces and the harness
+/// digests depend on them and must not change.
+
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny generator used to expand one seed into many
 /// independent seeds, and to derive deterministic values (initial sequence numbers, streams).
+/// The seeded generator for tests: `var rng = SplitMix64(seed: seed)`, and print the seed.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64
     @inlinable public init(seed: UInt64) { state = seed }
@@ -54,5 +63,36 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
     @inlinable public mutating func below(_ bound: Int) -> Int {
         guard bound > 1 else { return 0 }
         return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+}
+
+/// The bytes of a `SplitMix64` stream: the little-endian bytes of successive outputs, read in
+/// pieces of any size (`sluice-send --bytes N --seed S` sends exactly these, so any program can
+/// reproduce them).
+package struct SeededBytes: Sendable {
+    private var generator: SplitMix64
+    private var word: UInt64 = 0
+    private var wordBytesLeft = 0
+
+    package init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+
+    /// Fills `buffer` with the next `buffer.count` bytes.
+    package mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        for i in 0..<buffer.count {
+            if wordBytesLeft == 0 {
+                word = generator.next()
+                wordBytesLeft = 8
+            }
+            buffer[i] = UInt8(truncatingIfNeeded: word)
+            word >>= 8
+            wordBytesLeft -= 1
+        }
+    }
+
+    /// The next `count` bytes.
+    package mutating func next(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { fill($0) }
+        return out
     }
 }

@@ -1,0 +1,57 @@
+import Testing
+import SluiceTestSupport
+@testable import SluiceDrivers
+
+/// The `--json` summary of sluice-send and sluice-recv, byte for byte against Fixtures/golden/:
+/// its keys, their order and the number formats (README, "The two programs") are a contract
+/// other tools read.
+@Suite struct TransferReportGoldenTests {
+    /// A sender's report with every field set (awkward values: rounding, an escaped string).
+    static var sender: TransferReport {
+        var r = TransferReport(role: .sender)
+        r.local = "10.0.0.1:40000"
+        r.remote = "10.0.0.2:5001"
+        r.result = "completed"
+        r.bytes = 10_485_760
+        r.seconds = 1.2345678
+        r.sha256 = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+        r.retransmittedBytes = 14_480
+        r.segmentsSent = 7_300
+        r.segmentsReceived = 3_650
+        r.zeroWindowEpisodes = 3
+        r.zeroWindowSeconds = 0.5000004
+        r.probesSent = 4
+        r.probesAnswered = 3
+        r.windowUpdatesSent = 0
+        r.peakBufferBytes = 262_144
+        r.rwndLimitedSeconds = 0.75
+        r.cwndLimitedSeconds = 0.1234565
+        r.pacingLimitedSeconds = 0.0000004
+        r.appLimitedSeconds = 0
+        r.smoothedRTTMilliseconds = 2.0005
+        return r
+    }
+
+    /// A receiver's report that failed: no SRTT (the key is absent), a non-finite time (written
+    /// as 0), a control character in a string.
+    static var receiver: TransferReport {
+        var r = TransferReport(role: .receiver)
+        r.local = "10.0.0.2:5001"
+        r.remote = "10.0.0.1:40000\t\"x\""
+        r.result = "reset"
+        r.bytes = 65_536
+        r.seconds = 0.25
+        r.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        r.zeroWindowSeconds = .infinity
+        r.peakBufferBytes = 16_384
+        return r
+    }
+
+    @Test func senderJSONMatchesGolden() throws {
+        try expectGolden(Self.sender.json + "\n", "golden/transfer-report-sender.json")
+    }
+
+    @Test func receiverJSONMatchesGolden() throws {
+        try expectGolden(Self.receiver.json + "\n", "golden/transfer-report-receiver.json")
+    }
+}
