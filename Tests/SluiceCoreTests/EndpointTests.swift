@@ -50,10 +50,11 @@ import Testing
         }
         let t = EngineTest(config: config)
         try t.endpoint.listen(port: 80)
-        t.send(Seg(flags: .syn, seq: peerISS, window: 1000), at: .zero)
+        // (A window of 8192: segments are also bounded by half the peer's largest window.)
+        t.send(Seg(flags: .syn, seq: peerISS, window: 8192), at: .zero)
         t.expectTransmit(Seg(flags: [.syn, .ack], seq: ourISS, ack: peerISS + 1, window: 4096,
                              options: TCPOptions(maximumSegmentSize: 1460)), at: .zero)
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 1000), at: Self.ms(10))
+        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192), at: Self.ms(10))
         guard let id = t.endpoint.accept(port: 80) else { Issue.record("not accepted"); return }
         // RFC 9293 §3.7.1: no MSS option means 536.
         #expect(t.endpoint.stats(of: id)?.sendMSS == 536)

@@ -18,14 +18,11 @@ extension Connection {
     }
 
     /// Copies in-order bytes out of the receive ring (RFC 9293 §3.10.3). When the read opens the
-    /// window enough, an ACK carrying the new window goes out at once (`shouldSendWindowUpdate`).
+    /// window enough, an ACK carrying the new window goes out at once (`noteRead`).
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         readableSignalled = false
         let n = receiveRing.read(into: buffer)
-        if n > 0 && shouldSendWindowUpdate() {
-            ackNow = true
-            flow.accounting.windowUpdateSent()
-        }
+        noteRead(n)   // Connection+FlowControl.swift: window update, ACK of a small segment
         return n
     }
 

@@ -53,7 +53,48 @@ extension Connection {
         return w.shouldSendWindowUpdate(receiveNext: rcvNxt, freeSpace: receiveRing.freeSpace)
     }
 
+    /// The application read `n` bytes (RFC 9293 §3.10.3). An ACK goes out at once when:
+    /// - the window opened enough (`shouldSendWindowUpdate`); when the peer's window was below
+    ///   the silly-window threshold, i.e. the peer could not send a full segment, the update is
+    ///   repeated if no data follows (`WindowUpdateRepeat`);
+    /// - or an ACK is owed, the read emptied the buffer and a segment shorter than a full-sized
+    ///   one is among those unacknowledged: its sender is likely holding its next segment for
+    ///   this ACK (Nagle, RFC 896), and nothing is gained by waiting for the delayed-ACK timer
+    ///   (Linux `tcp_cleanup_rbuf`, `ICSK_ACK_PUSHED`). RFC 1122 §4.2.3.2 allows delaying an
+    ///   ACK, never requires it.
+    func noteRead(_ n: Int) {
+        guard n > 0 else { return }
+        if shouldSendWindowUpdate() {
+            let peerWindow = flow.receiveWindow.map { $0.currentWindow(receiveNext: rcvNxt) } ?? 0
+            ackNow = true
+            flow.accounting.windowUpdateSent()
+            if let w = flow.receiveWindow, peerWindow < w.sillyWindowThreshold {
+                flow.updateRepeat.reopened(at: flow.lastSeen, smoothedRTT: rtt.smoothedRTT.map { .nanoseconds($0) },
+                                           rto: rtt.rtoDuration)
+            }
+        } else if delayedACKDeadline != nil && smallSegmentUnacknowledged && receiveRing.isEmpty {
+            ackNow = true
+        }
+    }
+
+    /// A segment shorter than this is "small" for the ACK rules: the receive MSS, or half the
+    /// receive buffer when one MSS exceeds that (a window of one buffer then never holds two
+    /// full-sized segments, RFC 9293 §3.8.6.2.2's `min(Fr · RCV.BUFF, Eff.snd.MSS)`).
+    var fullSizedSegment: Int { Swift.max(1, Swift.min(receiveMSS, receiveRing.capacity / 2)) }
+
     // MARK: - Sending (RFC 9293 §3.8.6.2.1, RFC 896, RFC 5681)
+
+    /// The largest payload per segment the peer's window allows for: half the largest window it
+    /// ever offered (the whole window when that is at most 536 bytes), or no bound before it
+    /// offered one. When one MSS exceeds half the peer's buffer (jumbo MTUs, small buffers), a
+    /// window holds a single "MSS-sized" segment: the sender then sends one segment per round
+    /// trip and waits for its ACK, which the receiver may delay; two segments per window keep
+    /// the ACK clock going (Linux `tcp_bound_to_half_wnd`; RFC 9293 §3.8.6.2.1 Fs = 1/2).
+    var halfWindowSegmentBound: Int {
+        guard maxPeerWindow > 0 else { return Int.max }
+        let cutoff = maxPeerWindow > minimumMSS ? maxPeerWindow / 2 : maxPeerWindow
+        return Swift.max(1, cutoff)
+    }
 
     /// Bytes we may send now: min(SND.WND, cwnd) − bytes in flight (RFC 9293 §3.8.6.2.1,
     /// RFC 5681 §3.1); never past the peer's right edge.
@@ -105,9 +146,13 @@ extension Connection {
 
     /// The flow-control wake-ups are due: the next `nextSegment` re-evaluates what they held.
     func flowWakeupDue(at now: Instant) {
-        if let t = flow.wakeup, t <= now {
+        if let t = Connection.earlier(flow.pacerWakeup, flow.overrideWakeup), t <= now {
             flow.pacerWakeup = nil
             flow.overrideWakeup = nil
+        }
+        if flow.updateRepeat.fire(at: now) {
+            ackNow = true
+            flow.accounting.windowUpdateRepeated()
         }
     }
 
@@ -180,3 +225,7 @@ extension Connection {
         return f
     }
 }
+
+/// RFC 9293 §3.7.1: the MSS assumed when none is announced (536 bytes); a peer window no larger
+/// is not halved (`halfWindowSegmentBound`).
+let minimumMSS = 536

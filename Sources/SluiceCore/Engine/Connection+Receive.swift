@@ -400,6 +400,8 @@ extension Connection {
             ackNow = true
             return result
         }
+        // New data in the window: the peer has seen it open (`WindowUpdateRepeat`).
+        flow.updateRepeat.cancel()
         let offset = (seq + start) - rcvNxt
         let bytes = UnsafeRawBufferPointer(rebasing: payload[start..<end])
         let stored = receiveRing.write(at: offset, bytes)
@@ -424,7 +426,7 @@ extension Connection {
                 ackNow = true   // RFC 5681 §4.2: the segment filled (part of) a gap
             } else {
                 bytesSinceLastACK += n
-                scheduleACK(at: now)
+                scheduleACK(segmentLength: stored, at: now)
             }
             if let fin = pendingPeerFin, fin == rcvNxt {
                 pendingPeerFin = nil
@@ -451,6 +453,7 @@ extension Connection {
         // number takes one from the window, whose right edge does not move, RFC 9293 §3.8.6).
         assembler.removeAll()
         finReceived = true
+        flow.updateRepeat.cancel()
         ackNow = true
         if !readableSignalled && !applicationClosed {
             readableSignalled = true

@@ -43,7 +43,8 @@ extension Connection {
         let optionsLength = header.options.encodedLength
         let maxPayload = Swift.max(0, Swift.min(
             sendMSS - optionsLength,
-            maxPacketLength - ipAndTCPHeaderLength - optionsLength))
+            maxPacketLength - ipAndTCPHeaderLength - optionsLength,
+            halfWindowSegmentBound))
 
         // A zero-window probe (RFC 9293 §3.8.6.1): one byte of new data past the window.
         if probeDue {
@@ -142,6 +143,8 @@ extension Connection {
             sndMax = sndNxt
             rttSampleStart = now
             rttSampleEnd = sndNxt
+        } else if let ts = options.timestamps {
+            timestamps.retransmittedSYNValue = ts.value   // Connection+Timestamps.swift
         }
         if retransmitDeadline == nil { retransmitDeadline = now + rtt.rtoDuration }
         if synReceived { noteACKSent(header) }
@@ -201,6 +204,7 @@ extension Connection {
         ackNow = false
         delayedACKDeadline = nil
         bytesSinceLastACK = 0
+        smallSegmentUnacknowledged = false
         lastAckSent = header.acknowledgmentNumber
         let shift = header.flags.contains(.syn) ? 0 : receiveShift
         let edge = header.acknowledgmentNumber + (Int(header.window) << shift)

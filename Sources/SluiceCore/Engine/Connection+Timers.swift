@@ -42,11 +42,20 @@ extension Connection {
         keepAliveTimeout(at: now)
     }
 
-    /// Schedules the ACK for in-order data: at once for every second full-sized segment, or
-    /// when delayed ACKs are off; otherwise within `delayedACKTimeout` (RFC 5681 §4.2, RFC 9293
-    /// §3.8.6.3: "an ACK SHOULD be generated for at least every second full-sized segment").
-    func scheduleACK(at now: Instant) {
-        if !config.delayedACKEnabled || bytesSinceLastACK >= 2 * receiveMSS {
+    /// Schedules the ACK for in-order data: at once when delayed ACKs are off or more than one
+    /// full-sized segment is unacknowledged; otherwise within `delayedACKTimeout` (RFC 5681 §4.2,
+    /// RFC 1122 §4.2.3.2, RFC 9293 §3.8.6.3: "an ACK SHOULD be generated for at least every
+    /// second full-sized segment").
+    ///
+    /// "More than one" (Linux `__tcp_ack_snd_check`) rather than "two MSS": with timestamps a
+    /// full segment carries MSS − 12 bytes, so two of them never reach 2 × MSS and the ACK would
+    /// wait for the third. Full-sized is at most half the receive buffer (`fullSizedSegment`):
+    /// when one MSS exceeds half the buffer, a window never holds two MSS, and a sender
+    /// filling it would otherwise wait for the delayed-ACK timer on every window.
+    func scheduleACK(segmentLength: Int, at now: Instant) {
+        // Short of full-sized by more than the options can take (TSopt, SACK): small.
+        if segmentLength + TCPOptions.maximumLength < fullSizedSegment { smallSegmentUnacknowledged = true }
+        if !config.delayedACKEnabled || bytesSinceLastACK > fullSizedSegment {
             ackNow = true
         } else if delayedACKDeadline == nil {
             delayedACKDeadline = now + config.delayedACKTimeout

@@ -19,6 +19,9 @@ struct TimestampState {
     /// Our clock when the connection was created: no valid echo is older (an echo before it, or
     /// after our clock now, is not one of ours and gives no RTT sample).
     var firstValue: UInt32 = 0
+    /// TSval of our last SYN (or SYN-ACK) when it was sent more than once: an echo older than
+    /// it names an earlier transmission of the SYN and gives no RTT sample.
+    var retransmittedSYNValue: UInt32?
 }
 
 extension Connection {
@@ -89,6 +92,14 @@ extension Connection {
         let sinceStart = Int32(bitPattern: clock &- timestamps.firstValue)
         guard elapsed >= 0, elapsed <= sinceStart else {
             stats.invalidTimestampEchoes += 1
+            return true
+        }
+        // Karn's rule for the handshake (RFC 6298 §3, §5.7): a SYN-ACK that echoes the TSval of
+        // an earlier transmission of our SYN (Linux's request socket answers a retransmitted
+        // SYN echoing the first one) would time the SYN timeout itself: a 1 s "RTT", SRTT 1 s,
+        // RTO 3 s, that the real samples take dozens of ACKs to wear down.
+        if let syn = timestamps.retransmittedSYNValue, Int32(bitPattern: echo &- syn) < 0 {
+            stats.staleTimestampEchoes += 1
             return true
         }
         rtt.addSample(.milliseconds(Int64(elapsed)))

@@ -149,6 +149,9 @@ final class Connection {
     var delayedACKDeadline: Instant?
     /// In-order payload bytes received since our last ACK (ACK every second full segment).
     var bytesSinceLastACK = 0
+    /// A segment shorter than a full-sized one is among those not yet acknowledged
+    /// (`noteRead`: its sender may be waiting for the ACK, Nagle).
+    var smallSegmentUnacknowledged = false
 
     // MARK: Retransmission
 
@@ -280,6 +283,7 @@ final class Connection {
         persistDeadline = nil
         ackNow = false
         probeDue = false
+        flow.updateRepeat.cancel()
         if reason == .reset { pendingEvents.insert(.reset) }
         pendingEvents.insert(.closed)
     }
@@ -299,6 +303,7 @@ final class Connection {
         retransmitDeadline = nil
         persistDeadline = nil
         probeDue = false
+        flow.updateRepeat.cancel()
         pendingEvents.insert(.closed)
     }
 
@@ -307,7 +312,12 @@ final class Connection {
     func enterEstablished() {
         state = finQueued ? .finWait1 : .established
         // RFC 6928 §2: a lost SYN or SYN-ACK leaves an initial window of one segment.
-        if stats.retransmissionTimeouts > 0 { congestion.synWasRetransmitted() }
+        // RFC 6298 §5.7: without a valid RTT sample from the handshake, the RTO restarts from
+        // 3 s when data transmission begins; the SYN's backoff is not carried into the data.
+        if stats.retransmissionTimeouts > 0 {
+            congestion.synWasRetransmitted()
+            rtt.restartAfterSYNTimeout(fallback: synTimeoutFallbackRTO)
+        }
         pendingEvents.insert(listenerPort == nil ? .connected : .established)
     }
 

@@ -40,6 +40,9 @@ public struct ConnectionStats: Hashable, Sendable {
     /// clock cannot have produced them.
     public var timestampRTTSamples: Int = 0
     public var invalidTimestampEchoes: Int = 0
+    /// Echoes of an earlier transmission of our SYN, which give no RTT sample (Karn's rule for
+    /// the handshake, RFC 6298 §3 and §5.7).
+    public var staleTimestampEchoes: Int = 0
     /// Challenge ACKs sent, and those the per-connection limit held back (RFC 5961 §7).
     public var challengeACKsSent: Int = 0
     public var challengeACKsSuppressed: Int = 0

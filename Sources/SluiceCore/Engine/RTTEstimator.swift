@@ -60,7 +60,22 @@ struct RTTEstimator: Hashable, Sendable {
     mutating func backOff() {
         if rto < maxRTO { backoff += 1 }
     }
+
+    /// The handshake completed after a SYN (or SYN-ACK) timeout. RFC 6298 §5.7: "if the timer
+    /// expires awaiting the ACK of a SYN segment and the TCP implementation is using an RTO less
+    /// than 3 seconds, the RTO MUST be re-initialized to 3 seconds when data transmission
+    /// begins". With a valid sample from the handshake (which already ended the backoff) the
+    /// estimate stands; without one, the backoff ends and the RTO is `fallback` (Linux
+    /// `TCP_TIMEOUT_FALLBACK`) until the first sample.
+    mutating func restartAfterSYNTimeout(fallback: Duration) {
+        guard smoothedRTT == nil else { return }
+        backoff = 0
+        baseRTO = Swift.min(Swift.max(baseRTO, fallback.nanosecondsClamped), maxRTO)
+    }
 }
+
+/// RFC 6298 §5.7: the RTO after a SYN timeout when the handshake gave no RTT sample.
+let synTimeoutFallbackRTO: Duration = .seconds(3)
 
 /// RFC 6298 §2 "G": the clock granularity. Our clock is nanoseconds; 1 ms keeps the RTO from
 /// collapsing onto SRTT when RTTVAR is tiny on a perfectly regular simulated link.

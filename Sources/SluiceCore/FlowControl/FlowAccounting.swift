@@ -44,6 +44,9 @@ public struct FlowStats: Hashable, Sendable {
     /// Window updates sent at once because a read opened the window (not behind the delayed-ACK
     /// timer).
     public var windowUpdatesSent: Int = 0
+    /// Window updates sent again because no data followed one that reopened the window
+    /// (`WindowUpdateRepeat`).
+    public var windowUpdatesRepeated: Int = 0
     /// Times the advertised edge had to move left by less than one scaling unit
     /// (`ReceiveWindow.retractions`).
     public var windowRetractions: Int = 0
@@ -130,6 +133,7 @@ public struct FlowAccounting: Hashable, Sendable {
     public mutating func probeSent() { stats.probesSent += 1 }
     public mutating func probeAnswered() { stats.probesAnswered += 1 }
     public mutating func windowUpdateSent() { stats.windowUpdatesSent += 1 }
+    public mutating func windowUpdateRepeated() { stats.windowUpdatesRepeated += 1 }
     public mutating func setWindowRetractions(_ n: Int) { stats.windowRetractions = n }
 
     /// The stats as of `now`, with the open intervals counted up to `now`.

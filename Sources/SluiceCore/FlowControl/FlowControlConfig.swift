@@ -17,6 +17,10 @@ public struct FlowControlConfig: Hashable, Sendable {
     public var pacing: PacingMode = .automatic()
     /// Segments the pacer lets go back to back after an idle period (Linux `tcp_min_tso_segs`).
     public var pacingBurstSegments: Int = Pacer.defaultBurstSegments
+    /// How many times a window update that reopened a closed window is sent again when no new
+    /// data follows within 2 × SRTT (doubling each time; `WindowUpdateRepeat`). 0 turns it off;
+    /// on by default, so a lost update costs about two round trips, not a persist interval.
+    public var windowUpdateRepeats: Int = WindowUpdateRepeat.defaultMaxRepeats
 
     public init() {}
 }

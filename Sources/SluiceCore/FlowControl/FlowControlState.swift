@@ -11,6 +11,8 @@ struct FlowControlState {
     var persist: PersistTimer
     var pacer: Pacer
     var accounting = FlowAccounting()
+    /// Repeats a window update that reopened the window while no data follows it.
+    var updateRepeat: WindowUpdateRepeat
     /// The pacer holds a data segment until then.
     var pacerWakeup: Instant?
     /// Silly-window avoidance holds a small segment until then (the override timeout).
@@ -25,15 +27,17 @@ struct FlowControlState {
         sendPolicy = SenderSillyWindowAvoidance(nagle: config.nagle, overrideTimeout: config.sillyWindowOverrideTimeout)
         persist = PersistTimer(style: config.zeroWindowProbeStyle, maxInterval: maxPersistInterval, userTimeout: config.userTimeout)
         pacer = Pacer(mode: config.pacing, burstSegments: config.pacingBurstSegments)
+        updateRepeat = WindowUpdateRepeat(maxRepeats: config.windowUpdateRepeats)
     }
 
     /// The earliest of the flow-control wake-ups.
     var wakeup: Instant? {
-        switch (pacerWakeup, overrideWakeup) {
-        case let (a?, b?): min(a, b)
-        case let (a?, nil): a
-        case let (nil, b?): b
-        case (nil, nil): nil
-        }
+        Self.earlier(Self.earlier(pacerWakeup, overrideWakeup), updateRepeat.deadline)
+    }
+
+    private static func earlier(_ a: Instant?, _ b: Instant?) -> Instant? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return b < a ? b : a
     }
 }
