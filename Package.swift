@@ -1,9 +1,11 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Layers (dependencies point inward only), see README.md:
 //   executables -> SluiceCLI -> drivers (SluiceHarness, SluiceDrivers, SluicePcap, SluiceTrace) -> SluiceCore
 // SluiceCore has no dependencies and does not import Foundation.
+let nio: TargetDependencyCondition? = .when(traits: ["NIO"])
+
 let package = Package(
     name: "Sluice",
     products: [
@@ -16,11 +18,21 @@ let package = Package(
         .executable(name: "sluice-recv", targets: ["sluice-recv"]),
         .executable(name: "sluice-trace", targets: ["sluice-trace"]),
         .executable(name: "sluice-bench", targets: ["sluice-bench"]),
+        .library(name: "SluiceNIO", targets: ["SluiceNIO"]),
+        .executable(name: "sluice-http", targets: ["sluice-http"]),
+    ],
+    // The "NIO" trait (on by default) brings swift-nio for SluiceNIO and sluice-http. A package that
+    // uses only SluiceCore (or the other drivers) can depend on Sluice with `traits: []`, and then
+    // swift-nio is neither resolved nor built (SluiceNIO and sluice-http compile empty).
+    traits: [
+        .trait(name: "NIO", description: "SluiceNIO (a SwiftNIO Channel over Sluice) and sluice-http"),
+        .default(enabledTraits: ["NIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", "2.101.2" ..< "2.102.0"),
     ],
     targets: [
         // Core: wire format, storage, the sans-IO engine. No dependencies, no Foundation.
@@ -57,6 +69,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // SwiftNIO adapter: a NIO Channel over one Sluice connection (only with the "NIO" trait).
+        .target(name: "SluiceNIO", dependencies: [
+            "SluiceCore", "SluiceDrivers",
+            .product(name: "NIOCore", package: "swift-nio", condition: nio),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio", condition: nio),
+            .product(name: "NIOPosix", package: "swift-nio", condition: nio),
+            .product(name: "NIOEmbedded", package: "swift-nio", condition: nio),
+        ]),
+
         // Executables: thin.
         .executableTarget(name: "sluice-send", dependencies: [
             "SluiceCore", "SluiceDrivers", "SluiceCLI",
@@ -74,6 +95,15 @@ let package = Package(
             "SluiceCore", "SluiceHarness", "SluiceRandom",
         ]),
 
+        .executableTarget(name: "sluice-http", dependencies: [
+            "SluiceCore", "SluiceNIO", "SluiceDrivers", "SluiceCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio", condition: nio),
+            .product(name: "NIOPosix", package: "swift-nio", condition: nio),
+            .product(name: "NIOHTTP1", package: "swift-nio", condition: nio),
+        ]),
+
         // What every test target shares: process and tshark runners, namespace/TUN helpers,
         // temporary files, the skip-unless-CI rule.
         .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
@@ -81,7 +111,18 @@ let package = Package(
         .testTarget(name: "SluicePcapTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTestSupport"]),
         .testTarget(name: "SluiceHarnessTests", dependencies: ["SluiceCore", "SluiceHarness", "SluicePcap", "SluiceTestSupport"]),
         .testTarget(name: "SluiceTraceTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTrace", "SluiceHarness", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceInteropTests", dependencies: ["SluiceCore", "SluiceDrivers", "SluicePcap", "SluiceCLI", "SluiceRandom", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceInteropTests", dependencies: [
+            "SluiceCore", "SluiceDrivers", "SluicePcap", "SluiceCLI", "SluiceRandom", "SluiceTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "SluiceNIOTests", dependencies: [
+            "SluiceCore", "SluiceNIO", "SluiceRandom", "SluiceTestSupport", "sluice-http",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio", condition: nio),
+            .product(name: "NIOPosix", package: "swift-nio", condition: nio),
+            .product(name: "NIOEmbedded", package: "swift-nio", condition: nio),
+            .product(name: "NIOHTTP1", package: "swift-nio", condition: nio),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

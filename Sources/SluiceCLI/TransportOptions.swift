@@ -34,11 +34,17 @@ package struct TransportOptions: ParsableArguments {
     /// The same with a link of the caller's making (a binary whose link is neither of the two
     /// standard shapes).
     package func open(link makeLink: () throws(LinkError) -> any PacketLink) throws(LinkError) -> Transport {
-        // Signals first: InterruptSignals must exist before any other thread starts.
+        let (signals, capture) = try openSignalsAndCapture()
+        return Transport(signals: signals, link: try makeLink(), capture: capture)
+    }
+
+    /// Ctrl-C handling and the `--pcap` capture alone, for a binary that opens a link of another
+    /// kind (sluice-http's NIO links). Signals first: `InterruptSignals` must exist before any
+    /// other thread starts.
+    package func openSignalsAndCapture() throws(LinkError) -> (signals: InterruptSignals, capture: (any PacketCapture)?) {
         let signals = try InterruptSignals()
-        let link = try makeLink()
         let capture = try pcap.map { path throws(LinkError) in try openCapture(path: path) }
-        return Transport(signals: signals, link: link, capture: capture)
+        return (signals, capture)
     }
 }
 

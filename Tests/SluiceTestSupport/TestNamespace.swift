@@ -13,9 +13,10 @@ package final class TestNamespace {
     private let input = Pipe()
     private let output = Pipe()
 
-    package init(lossPercent: Int) throws {
+    /// `prefix`: the namespace's and device's names start with it (a suite's own, e.g. `s15-`).
+    package init(lossPercent: Int, prefix: String? = nil) throws {
         holder.executableURL = TestEnvironment.repository.appendingPathComponent("tools/netns-tun")
-        holder.arguments = ["--loss", "\(lossPercent)", "--hold"]
+        holder.arguments = ["--loss", "\(lossPercent)", "--hold"] + (prefix.map { ["--prefix", $0] } ?? [])
         holder.standardInput = input
         holder.standardOutput = output
         // Children of other tests must not inherit our end of the holder's stdin, or the holder
