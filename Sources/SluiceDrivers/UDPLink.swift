@@ -18,8 +18,7 @@ package final class UDPLink: PacketLink {
     /// Set when the kernel reported that nothing listens at the peer's UDP port.
     package private(set) var peerRefused = false
 
-    private var peers: [(tcp: SocketAddress, udp: sockaddr_in)] = []
-    private var nextEviction = 0
+    private var peers = PeerTable<sockaddr_in>(limit: peerLimit)
     private var connected: Bool
 
     /// Binds 127.0.0.1:`port` (the receiving side).
@@ -95,7 +94,7 @@ package final class UDPLink: PacketLink {
                 }
             }
             if n >= 0 {
-                if !connected { learnPeer(packet: UnsafeRawBufferPointer(rebasing: buffer[..<n]), from: from) }
+                if !connected { peers.learn(packet: UnsafeRawBufferPointer(rebasing: buffer[..<n]), from: from) }
                 return n
             }
             switch errno {
@@ -115,7 +114,7 @@ package final class UDPLink: PacketLink {
             if connected {
                 n = Glibc.send(fileDescriptor, packet.baseAddress, packet.count, 0)
             } else {
-                guard var to = peer(for: packet) else { return false }
+                guard var to = peers.address(for: packet) else { return false }
                 n = withUnsafePointer(to: &to) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         sendto(fileDescriptor, packet.baseAddress, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -132,25 +131,6 @@ package final class UDPLink: PacketLink {
             case let code: throw .system("send on \(label)", code)
             }
         }
-    }
-
-    /// Remembers which UDP address the TCP source of `packet` lives at.
-    private func learnPeer(packet: UnsafeRawBufferPointer, from: sockaddr_in) {
-        guard let source = tcpEndpoint(of: packet, source: true) else { return }
-        if let i = peers.firstIndex(where: { $0.tcp == source }) {
-            peers[i].udp = from
-        } else if peers.count < peerLimit {
-            peers.append((source, from))
-        } else {
-            peers[nextEviction] = (source, from)
-            nextEviction = (nextEviction + 1) % peerLimit
-        }
-    }
-
-    /// The UDP address of the TCP destination of `packet`, if learnt.
-    private func peer(for packet: UnsafeRawBufferPointer) -> sockaddr_in? {
-        guard let destination = tcpEndpoint(of: packet, source: false) else { return nil }
-        return peers.first(where: { $0.tcp == destination })?.udp
     }
 }
 

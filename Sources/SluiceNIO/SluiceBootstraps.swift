@@ -14,7 +14,7 @@ import SluiceCore
 /// with `SluiceChannelError.connectionRefused` or `.timedOut` when it is not.
 public struct SluiceClientBootstrap: Sendable {
     public let stack: SluiceStack
-    private var options: [@Sendable (NIOSynchronousChannelOptions) throws -> Void] = []
+    private var options: [ChannelOptionSetter] = []
     private var initializer: @Sendable (Channel) -> EventLoopFuture<Void> = { $0.eventLoop.makeSucceededVoidFuture() }
 
     public init(stack: SluiceStack) { self.stack = stack }
@@ -56,10 +56,7 @@ public struct SluiceClientBootstrap: Sendable {
             let channel = SluiceChannel(stack: stack, parent: nil)
             channel.register0(promise: nil)
             do {
-                for apply in options {
-                    guard let sync = channel.syncOptions else { break }
-                    try apply(sync)
-                }
+                try channel.apply(options)
             } catch {
                 channel.close(promise: nil)
                 return stack.eventLoop.makeFailedFuture(error)
@@ -85,7 +82,7 @@ public struct SluiceClientBootstrap: Sendable {
 /// ```
 public struct SluiceServerBootstrap: Sendable {
     public let stack: SluiceStack
-    private var childOptions: [@Sendable (NIOSynchronousChannelOptions) throws -> Void] = []
+    private var childOptions: [ChannelOptionSetter] = []
     private var childInitializer: @Sendable (Channel) -> EventLoopFuture<Void> = { $0.eventLoop.makeSucceededVoidFuture() }
 
     public init(stack: SluiceStack) { self.stack = stack }
@@ -122,6 +119,15 @@ public struct SluiceServerBootstrap: Sendable {
             listener.registerAlreadyConfigured0(promise: nil)
             return listener as Channel
         }
+    }
+}
+/// Sets a bootstrap's options on a channel, in order.
+typealias ChannelOptionSetter = @Sendable (NIOSynchronousChannelOptions) throws -> Void
+
+extension SluiceChannel {
+    func apply(_ options: [ChannelOptionSetter]) throws {
+        guard let sync = syncOptions else { return }
+        for set in options { try set(sync) }
     }
 }
 #endif

@@ -33,11 +33,11 @@ public final class SluiceListenerChannel: Channel, ChannelCore, @unchecked Senda
     public var remoteAddress: NIOCore.SocketAddress? { nil }
 
     let childInitializer: @Sendable (Channel) -> EventLoopFuture<Void>
-    let childOptions: [@Sendable (NIOSynchronousChannelOptions) throws -> Void]
+    let childOptions: [ChannelOptionSetter]
     private var options = SluiceChannelOptions()
 
     init(stack: SluiceStack, port: UInt16,
-         childOptions: [@Sendable (NIOSynchronousChannelOptions) throws -> Void],
+         childOptions: [ChannelOptionSetter],
          childInitializer: @escaping @Sendable (Channel) -> EventLoopFuture<Void>) {
         self.stack = stack
         self.eventLoop = stack.eventLoop
@@ -54,10 +54,7 @@ public final class SluiceListenerChannel: Channel, ChannelCore, @unchecked Senda
         let child = SluiceChannel(stack: stack, parent: self, accepted: id)
         child.register0(promise: nil)
         do {
-            for apply in childOptions {
-                guard let options = child.syncOptions else { break }
-                try apply(options)
-            }
+            try child.apply(childOptions)
         } catch {
             child.close(promise: nil)
             return

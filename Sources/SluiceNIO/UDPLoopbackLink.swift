@@ -20,15 +20,13 @@ public final class UDPLoopbackLink: SluiceLink, @unchecked Sendable {
     /// Packets dropped because the datagram channel's queue was full, or the peer unknown.
     public private(set) var droppedNotWritable = 0, droppedUnknownPeer = 0
     private let remote: NIOCore.SocketAddress?
-    private var peers: [(tcp: SluiceCore.SocketAddress, udp: NIOCore.SocketAddress)] = []
-    private var nextEviction = 0
-    private let peerLimit: Int
+    private var peers: PeerTable<NIOCore.SocketAddress>
     private var deliver: ((UnsafeRawBufferPointer) -> Void)?
 
     private init(channel: Channel, remote: NIOCore.SocketAddress?, peerLimit: Int) {
         self.channel = channel
         self.remote = remote
-        self.peerLimit = peerLimit
+        peers = PeerTable(limit: peerLimit)
     }
 
     /// Binds UDP 127.0.0.1:`port` (the listening side).
@@ -61,7 +59,7 @@ public final class UDPLoopbackLink: SluiceLink, @unchecked Sendable {
     }
 
     public func send(_ packet: UnsafeRawBufferPointer) {
-        guard let to = remote ?? peer(for: packet) else {
+        guard let to = remote ?? peers.address(for: packet) else {
             droppedUnknownPeer += 1
             return
         }
@@ -81,26 +79,9 @@ public final class UDPLoopbackLink: SluiceLink, @unchecked Sendable {
 
     fileprivate func received(_ envelope: AddressedEnvelope<ByteBuffer>) {
         envelope.data.withUnsafeReadableBytes { packet in
-            if remote == nil { learnPeer(packet: packet, from: envelope.remoteAddress) }
+            if remote == nil { peers.learn(packet: packet, from: envelope.remoteAddress) }
             deliver?(packet)
         }
-    }
-
-    private func learnPeer(packet: UnsafeRawBufferPointer, from: NIOCore.SocketAddress) {
-        guard let source = tcpEndpoint(of: packet, source: true) else { return }
-        if let i = peers.firstIndex(where: { $0.tcp == source }) {
-            peers[i].udp = from
-        } else if peers.count < peerLimit {
-            peers.append((source, from))
-        } else {
-            peers[nextEviction] = (source, from)
-            nextEviction = (nextEviction + 1) % peerLimit
-        }
-    }
-
-    private func peer(for packet: UnsafeRawBufferPointer) -> NIOCore.SocketAddress? {
-        guard let destination = tcpEndpoint(of: packet, source: false) else { return nil }
-        return peers.first { $0.tcp == destination }?.udp
     }
 }
 

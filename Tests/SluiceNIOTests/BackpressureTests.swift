@@ -20,12 +20,7 @@ import Testing
         defer { try? net.finish() }
         let reader = Collector()
         reader.reading = false
-        _ = try net.wait(SluiceServerBootstrap(stack: net.server)
-            .childChannelOption(ChannelOptions.autoRead, value: false)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(reader) }
-            }
-            .bind(port: 80))
+        try net.listen(port: 80, reader: reader)
         let client = try net.wait(SluiceClientBootstrap(stack: net.client)
             .connect(to: SluiceCore.SocketAddress(EmbeddedPair.serverAddress, 80)))
         let total = 512 * 1024
@@ -83,12 +78,7 @@ import Testing
         defer { try? net.finish() }
         let reader = Collector()
         reader.reading = false
-        _ = try net.wait(SluiceServerBootstrap(stack: net.server)
-            .childChannelOption(ChannelOptions.autoRead, value: false)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(reader) }
-            }
-            .bind(port: 80))
+        try net.listen(port: 80, reader: reader)
         let writer = Collector()
         let client = try net.wait(SluiceClientBootstrap(stack: net.client)
             .channelInitializer { channel in

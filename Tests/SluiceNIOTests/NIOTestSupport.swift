@@ -37,6 +37,16 @@ final class EmbeddedPair {
 
     var now: Instant { client.now }
 
+    /// Listens on `port` of the server with autoRead off, handing each child to `reader`.
+    func listen(port: UInt16, reader: Collector) throws {
+        _ = try wait(SluiceServerBootstrap(stack: server)
+            .childChannelOption(ChannelOptions.autoRead, value: false)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(reader) }
+            }
+            .bind(port: port))
+    }
+
     /// Runs the loop in `step`s of virtual time until `done` holds; throws past `timeLimit`.
     func run(until done: () -> Bool, step: TimeAmount = .milliseconds(1), timeLimit: TimeAmount = .seconds(120),
              _ what: String = "condition") throws {
