@@ -91,8 +91,12 @@ let package = Package(
             "SluiceCore", "SluicePcap", "SluiceTrace",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // glibc allocator figures (mallinfo2, malloc_trim, RSS) for memory measurements, and a
+        // malloc interposer that counts allocations (linked into sluice-bench only).
+        .target(name: "CSluiceMalloc"),
+        .target(name: "CSluiceAllocCounter"),
         .executableTarget(name: "sluice-bench", dependencies: [
-            "SluiceCore", "SluiceHarness", "SluiceRandom",
+            "SluiceCore", "SluiceHarness", "SluiceRandom", "CSluiceMalloc", "CSluiceAllocCounter",
         ]),
 
         .executableTarget(name: "sluice-http", dependencies: [

@@ -32,16 +32,21 @@ func printBenchUsage(_ commands: [BenchCommand]) {
     for c in commands { print("  \(c.name.padding(12))\(c.summary)") }
 }
 
-/// Tiny option reader shared by subcommands: `--name value` pairs, no dependency.
+/// Tiny option reader shared by subcommands: `--name value` pairs and boolean `--flag`s, no
+/// dependency.
 struct BenchOptions {
     private var values: [String: String] = [:]
+    private var setFlags: Set<String> = []
     private(set) var unknown: [String] = []
 
-    init(_ arguments: [String], known: Set<String>) {
+    init(_ arguments: [String], known: Set<String>, flags: Set<String> = []) {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            if known.contains(a), i + 1 < arguments.count {
+            if flags.contains(a) {
+                setFlags.insert(a)
+                i += 1
+            } else if known.contains(a), i + 1 < arguments.count {
                 values[a] = arguments[i + 1]
                 i += 2
             } else {
@@ -50,6 +55,12 @@ struct BenchOptions {
             }
         }
     }
+
+    /// Whether the boolean option `name` was given.
+    func flag(_ name: String) -> Bool { setFlags.contains(name) }
+
+    /// The text of option `name`, if given.
+    func string(_ name: String) -> String? { values[name] }
 
     func double(_ name: String, default value: Double) -> Double? {
         guard let text = values[name] else { return value }

@@ -14,6 +14,7 @@ let benchCommands: [BenchCommand] = [
     ChecksumBench.command,
     LoopbackBench.command,
     EngineBench.command,
+    ScaleBench.command,
 ]
 
 exit(runBench(CommandLine.arguments, commands: benchCommands))
