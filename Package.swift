@@ -49,6 +49,9 @@ let package = Package(
         // Seeded randomness (SplitMix64, Xoshiro256): no dependencies, no Foundation.
         .target(name: "SluiceRandom"),
 
+        // The one JSON writer (and its number format), without Foundation.
+        .target(name: "SluiceFormat"),
+
         // Drivers.
         .target(name: "SluiceHarness", dependencies: [
             "SluiceCore", "SluicePcap", "SluiceRandom",
@@ -58,10 +61,10 @@ let package = Package(
         // signalfd and the TUN ioctl constants, which Swift's Glibc module lacks (FIELD-NOTES.md).
         .target(name: "CSluiceSystem"),
         .target(name: "SluiceDrivers", dependencies: [
-            "SluiceCore", "SluicePcap", "SluiceRandom", "CSluiceSystem",
+            "SluiceCore", "SluicePcap", "SluiceRandom", "SluiceFormat", "CSluiceSystem",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "SluiceTrace", dependencies: ["SluiceCore", "SluicePcap"]),
+        .target(name: "SluiceTrace", dependencies: ["SluiceCore", "SluicePcap", "SluiceFormat"]),
 
         // The binaries' shared plumbing: transport flags, unit parsing, run-to-end and exit codes.
         .target(name: "SluiceCLI", dependencies: [

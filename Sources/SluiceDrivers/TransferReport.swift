@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceFormat
 
 /// What one connection did, as printed at exit: a human summary on stderr, or one JSON object
 /// per line on stdout (`--json`).
@@ -44,33 +45,34 @@ package struct TransferReport: Sendable {
         seconds > 0 ? Double(bytes) * 8 / seconds : 0
     }
 
-    /// One JSON object on one line.
+    /// One JSON object on one line (README, "The two programs"; pinned by golden tests).
     package var json: String {
-        var fields: [(String, String)] = [
-            ("role", quoted(role.rawValue)),
-            ("local", quoted(local)),
-            ("remote", quoted(remote)),
-            ("result", quoted(result)),
-            ("bytes", "\(bytes)"),
-            ("seconds", number(seconds, 6)),
-            ("goodput_bps", number(goodputBitsPerSecond, 0)),
-            ("sha256", quoted(sha256)),
-            ("retransmitted_bytes", "\(retransmittedBytes)"),
-            ("segments_sent", "\(segmentsSent)"),
-            ("segments_received", "\(segmentsReceived)"),
-            ("zero_window_episodes", "\(zeroWindowEpisodes)"),
-            ("zero_window_seconds", number(zeroWindowSeconds, 6)),
-            ("probes_sent", "\(probesSent)"),
-            ("probes_answered", "\(probesAnswered)"),
-            ("window_updates_sent", "\(windowUpdatesSent)"),
-            ("peak_buffer_bytes", "\(peakBufferBytes)"),
-            ("rwnd_limited_s", number(rwndLimitedSeconds, 6)),
-            ("cwnd_limited_s", number(cwndLimitedSeconds, 6)),
-            ("pacing_limited_s", number(pacingLimitedSeconds, 6)),
-            ("app_limited_s", number(appLimitedSeconds, 6)),
-        ]
-        if let srtt = smoothedRTTMilliseconds { fields.append(("srtt_ms", number(srtt, 3))) }
-        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        var w = JSONWriter(layout: .compact)
+        w.beginObject()
+        w.string("role", role.rawValue)
+        w.string("local", local)
+        w.string("remote", remote)
+        w.string("result", result)
+        w.int("bytes", bytes)
+        w.raw("seconds", number(seconds, 6))
+        w.raw("goodput_bps", number(goodputBitsPerSecond, 0))
+        w.string("sha256", sha256)
+        w.int("retransmitted_bytes", retransmittedBytes)
+        w.int("segments_sent", segmentsSent)
+        w.int("segments_received", segmentsReceived)
+        w.int("zero_window_episodes", zeroWindowEpisodes)
+        w.raw("zero_window_seconds", number(zeroWindowSeconds, 6))
+        w.int("probes_sent", probesSent)
+        w.int("probes_answered", probesAnswered)
+        w.int("window_updates_sent", windowUpdatesSent)
+        w.int("peak_buffer_bytes", peakBufferBytes)
+        w.raw("rwnd_limited_s", number(rwndLimitedSeconds, 6))
+        w.raw("cwnd_limited_s", number(cwndLimitedSeconds, 6))
+        w.raw("pacing_limited_s", number(pacingLimitedSeconds, 6))
+        w.raw("app_limited_s", number(appLimitedSeconds, 6))
+        if let srtt = smoothedRTTMilliseconds { w.raw("srtt_ms", number(srtt, 3)) }
+        w.endObject()
+        return w.text
     }
 
     /// A few lines for people.
@@ -90,26 +92,7 @@ package struct TransferReport: Sendable {
     }
 }
 
-private func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
+/// Exactly `digits` decimals (`1.500000`; 0 digits: a whole number); `0` when not finite.
 private func number(_ value: Double, _ digits: Int) -> String {
     value.isFinite ? formatFixed(value, digits) : "0"
 }

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceFormat
 
 /// One flow-control event for `--timeline`.
 package struct TimelineEntry: Sendable {
@@ -412,16 +413,5 @@ func formatMs(_ ms: Double) -> String {
 
 extension String {
     /// A number with up to 3 decimals, without Foundation.
-    init(format2 v: Double) {
-        let scaled = (v * 1000).rounded()
-        guard scaled.isFinite, abs(scaled) < 1e15 else { self = "\(v)"; return }
-        let i = Int64(scaled)
-        let whole = i / 1000
-        let frac = abs(i % 1000)
-        var f = String(frac)
-        while f.count < 3 { f = "0" + f }
-        while f.hasSuffix("0") { f.removeLast() }
-        let sign = (i < 0 && whole == 0) ? "-" : ""
-        self = f.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(f)"
-    }
+    init(format2 v: Double) { self = formatTrimmed(v, 3) }
 }

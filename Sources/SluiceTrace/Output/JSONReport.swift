@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceFormat
 
 /// The `--json` report: one object, keys in the order documented in README.md ("sluice-trace").
 /// Times are seconds since the capture's first packet (tshark's `frame.time_relative`);
