@@ -6,6 +6,12 @@ import PackageDescription
 // SluiceCore has no dependencies and does not import Foundation.
 let nio: TargetDependencyCondition? = .when(traits: ["NIO"])
 
+/// What a binary built on SluiceCLI imports.
+let cliDependencies: [Target.Dependency] = [
+    "SluiceCore", "SluiceDrivers", "SluiceCLI",
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+]
+
 let package = Package(
     name: "Sluice",
     products: [
@@ -82,14 +88,8 @@ let package = Package(
         ]),
 
         // Executables: thin.
-        .executableTarget(name: "sluice-send", dependencies: [
-            "SluiceCore", "SluiceDrivers", "SluiceCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "sluice-recv", dependencies: [
-            "SluiceCore", "SluiceDrivers", "SluiceCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(name: "sluice-send", dependencies: cliDependencies),
+        .executableTarget(name: "sluice-recv", dependencies: cliDependencies),
         .executableTarget(name: "sluice-trace", dependencies: [
             "SluiceCore", "SluicePcap", "SluiceTrace",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

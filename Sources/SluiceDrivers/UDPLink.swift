@@ -24,15 +24,7 @@ package final class UDPLink: PacketLink {
     /// Binds 127.0.0.1:`port` (the receiving side).
     package init(bindingLoopbackPort port: UInt16) throws(LinkError) {
         let fd = try UDPLink.makeSocket()
-        var address = loopback(port: port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if bound != 0 {
-            let code = errno
-            close(fd)
+        if let code = UDPLink.attach(fd, port: port, { bind($0, $1, $2) }) {
             if code == EADDRINUSE {
                 throw LinkError("UDP 127.0.0.1:\(port) is already in use: stop the other receiver or pick another port (--udp-port)")
             }
@@ -46,15 +38,7 @@ package final class UDPLink: PacketLink {
     /// Sends to 127.0.0.1:`port` from an ephemeral port (the connecting side).
     package init(connectingToLoopbackPort port: UInt16) throws(LinkError) {
         let fd = try UDPLink.makeSocket()
-        var address = loopback(port: port)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if result != 0 {
-            let code = errno
-            close(fd)
+        if let code = UDPLink.attach(fd, port: port, { connect($0, $1, $2) }) {
             throw .system("connect UDP 127.0.0.1:\(port)", code)
         }
         fileDescriptor = fd
@@ -63,6 +47,20 @@ package final class UDPLink: PacketLink {
     }
 
     deinit { close(fileDescriptor) }
+
+    /// `bind` or `connect` (`call`) `fd` to 127.0.0.1:`port`; on failure closes `fd` and returns
+    /// the errno.
+    private static func attach(_ fd: Int32, port: UInt16,
+                               _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32? {
+        var address = loopback(port: port)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result != 0 else { return nil }
+        let code = errno
+        close(fd)
+        return code
+    }
 
     private static func makeSocket() throws(LinkError) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

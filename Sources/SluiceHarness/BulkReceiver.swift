@@ -118,11 +118,7 @@ public final class BulkReceiver: HarnessApplication {
             if let want = expectedCount, want != bytesRead {
                 throw HarnessError.application(node: c.node.name, message: "stream ended after \(bytesRead) bytes, expected \(want)", at: c.now)
             }
-            switch finish {
-            case .close: c.endpoint.close(id)
-            case .shutdown: c.endpoint.shutdown(id)
-            case .none: break
-            }
+            finish.apply(to: c.endpoint, id)
             acted = true
         }
         return acted

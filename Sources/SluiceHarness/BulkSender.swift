@@ -66,11 +66,7 @@ public final class BulkSender: HarnessApplication {
         if bytesWritten == count {
             finished = true
             doneWritingAt = c.now
-            switch finish {
-            case .close: c.endpoint.close(id)
-            case .shutdown: c.endpoint.shutdown(id)
-            case .none: break
-            }
+            finish.apply(to: c.endpoint, id)
             acted = true
         }
         return acted

@@ -32,12 +32,7 @@ public struct ByteStream: Sendable, Hashable {
     /// Fills `buffer` with the stream's bytes starting at `offset`.
     public func fill(_ buffer: UnsafeMutableRawBufferPointer, from offset: Int) {
         block.withUnsafeBytes { src in
-            var done = 0
-            while done < buffer.count {
-                let pos = offset + done
-                let start = pos % period
-                let n = min(period - start, buffer.count - done)
-                let key = UInt64(UInt8(truncatingIfNeeded: pos / period)) &* 0x0101_0101_0101_0101
+            _ = forEachRun(from: offset, count: buffer.count) { start, done, n, key -> Never? in
                 var i = 0
                 while i + 8 <= n {
                     let w = src.loadUnaligned(fromByteOffset: start + i, as: UInt64.self) ^ key
@@ -48,7 +43,7 @@ public struct ByteStream: Sendable, Hashable {
                     buffer[done + i] = src[start + i] ^ UInt8(truncatingIfNeeded: key)
                     i += 1
                 }
-                done += n
+                return nil
             }
         }
     }
@@ -57,12 +52,7 @@ public struct ByteStream: Sendable, Hashable {
     /// (`buffer` holding the bytes from `offset` on), or `nil` when all match.
     public func firstMismatch(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> Int? {
         block.withUnsafeBytes { src in
-            var done = 0
-            while done < buffer.count {
-                let pos = offset + done
-                let start = pos % period
-                let n = min(period - start, buffer.count - done)
-                let key = UInt64(UInt8(truncatingIfNeeded: pos / period)) &* 0x0101_0101_0101_0101
+            forEachRun(from: offset, count: buffer.count) { start, done, n, key -> Int? in
                 var i = 0
                 while i + 8 <= n {
                     let want = src.loadUnaligned(fromByteOffset: start + i, as: UInt64.self) ^ key
@@ -70,13 +60,31 @@ public struct ByteStream: Sendable, Hashable {
                     i += 8
                 }
                 while i < n {
-                    if buffer[done + i] != src[start + i] ^ UInt8(truncatingIfNeeded: key) { return pos + i }
+                    if buffer[done + i] != src[start + i] ^ UInt8(truncatingIfNeeded: key) { return offset + done + i }
                     i += 1
                 }
-                done += n
+                return nil
             }
-            return nil
         }
+    }
+
+    /// Walks `count` bytes of the stream from `offset` in runs that stay within one lap of the
+    /// block: `body(start, done, n, key)` covers block bytes `start..<start + n`, which are
+    /// stream bytes `offset + done ..< offset + done + n`, XORed with `key` (the lap number in
+    /// every byte). Stops at the first run for which `body` returns a value, and returns it.
+    @inline(__always)
+    private func forEachRun<Result>(from offset: Int, count: Int,
+                                    _ body: (_ start: Int, _ done: Int, _ n: Int, _ key: UInt64) -> Result?) -> Result? {
+        var done = 0
+        while done < count {
+            let pos = offset + done
+            let start = pos % period
+            let n = min(period - start, count - done)
+            let key = UInt64(UInt8(truncatingIfNeeded: pos / period)) &* 0x0101_0101_0101_0101
+            if let result = body(start, done, n, key) { return result }
+            done += n
+        }
+        return nil
     }
 }
 

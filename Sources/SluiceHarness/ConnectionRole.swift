@@ -14,6 +14,15 @@ public enum FinishAction: Sendable, Hashable {
     case shutdown
     /// Nothing.
     case none
+
+    /// Does it to connection `id`.
+    func apply(to endpoint: Endpoint, _ id: ConnectionID) {
+        switch self {
+        case .close: endpoint.close(id)
+        case .shutdown: endpoint.shutdown(id)
+        case .none: break
+        }
+    }
 }
 
 /// The connection bookkeeping both bulk applications share.

@@ -100,23 +100,9 @@ func fixed6(_ v: Double) -> String {
 func writeStandardOutput(_ s: String) { writeAll(1, s) }
 func writeErr(_ s: String) { writeAll(2, s) }
 
-private func writeAll(_ fd: Int32, _ s: String) {
-    var s = s
-    s.withUTF8 { buf in
-        var off = 0
-        while off < buf.count {
-            guard let base = buf.baseAddress else { return }
-            let n = Glibc.write(fd, base + off, buf.count - off)
-            if n <= 0 { return }
-            off += n
-        }
-    }
-}
-
-func writeFile(_ path: String, _ s: String) -> Bool {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
+/// Writes all of `s` to `fd`; false when a write fails.
+@discardableResult
+private func writeAll(_ fd: Int32, _ s: String) -> Bool {
     var s = s
     var ok = true
     s.withUTF8 { buf in
@@ -129,4 +115,11 @@ func writeFile(_ path: String, _ s: String) -> Bool {
         }
     }
     return ok
+}
+
+func writeFile(_ path: String, _ s: String) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return writeAll(fd, s)
 }

@@ -128,9 +128,7 @@ import Testing
 
     @Test func synIsRetransmittedWithBackoffThenGivesUp() throws {
         let t = EngineTest(config: EngineTest.config { $0.connection.maxSynRetransmissions = 2 })
-        t.local = SocketAddress(EngineTest.localAddress, 49152)
-        t.peer = SocketAddress(EngineTest.peerAddress, 80)
-        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let id = try t.connectFromPort49152()
         let syn = Seg(flags: .syn, seq: ourISS, window: 4096, options: TCPOptions(maximumSegmentSize: 1460))
         t.expectTransmit(syn, at: .zero)
         t.expectNothing(at: Self.ms(999))
@@ -146,9 +144,7 @@ import Testing
 
     @Test func rstWithAcceptableAckRefusesTheConnection() throws {
         let t = EngineTest()
-        t.local = SocketAddress(EngineTest.localAddress, 49152)
-        t.peer = SocketAddress(EngineTest.peerAddress, 80)
-        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let id = try t.connectFromPort49152()
         _ = t.transmit(at: .zero)
         t.send(Seg(flags: [.rst, .ack], seq: 0, ack: ourISS + 1), at: Self.ms(5))
         #expect(t.events() == [.reset(id), .closed(id, .reset)])
@@ -158,9 +154,7 @@ import Testing
 
     @Test func rstWithWrongAckIsIgnoredInSynSent() throws {
         let t = EngineTest()
-        t.local = SocketAddress(EngineTest.localAddress, 49152)
-        t.peer = SocketAddress(EngineTest.peerAddress, 80)
-        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let id = try t.connectFromPort49152()
         _ = t.transmit(at: .zero)
         t.send(Seg(flags: [.rst, .ack], seq: 0, ack: ourISS + 7), at: Self.ms(5))
         #expect(t.events() == [])
@@ -169,9 +163,7 @@ import Testing
 
     @Test func synAckWithBadAckIsAnsweredWithRST() throws {
         let t = EngineTest()
-        t.local = SocketAddress(EngineTest.localAddress, 49152)
-        t.peer = SocketAddress(EngineTest.peerAddress, 80)
-        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let id = try t.connectFromPort49152()
         _ = t.transmit(at: .zero)
         t.send(Seg(flags: [.syn, .ack], seq: peerISS, ack: 4444, window: 100), at: Self.ms(5))
         t.expectTransmit(Seg(flags: .rst, seq: 4444), at: Self.ms(5))
@@ -181,9 +173,7 @@ import Testing
 
     @Test func simultaneousOpen() throws {
         let t = EngineTest()
-        t.local = SocketAddress(EngineTest.localAddress, 49152)
-        t.peer = SocketAddress(EngineTest.peerAddress, 80)
-        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let id = try t.connectFromPort49152()
         t.expectTransmit(Seg(flags: .syn, seq: ourISS, window: 4096, options: TCPOptions(maximumSegmentSize: 1460)), at: .zero)
         // The peer's SYN crosses ours (RFC 9293 §3.5 figure 7).
         t.send(Seg(flags: .syn, seq: peerISS, window: 8192, options: TCPOptions(maximumSegmentSize: 1460)), at: Self.ms(5))

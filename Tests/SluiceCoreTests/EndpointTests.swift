@@ -43,11 +43,7 @@ import Testing
     }
 
     @Test func peerWithoutOptionsGetsNone() throws {
-        let config = EngineTest.config {
-            $0.connection.windowScaleEnabled = true
-            $0.connection.sackEnabled = true
-            $0.connection.timestampsEnabled = true
-        }
+        let config = EngineTest.configWithAllOptions()
         let t = EngineTest(config: config)
         try t.endpoint.listen(port: 80)
         // (A window of 8192: segments are also bounded by half the peer's largest window.)
@@ -64,11 +60,7 @@ import Testing
     }
 
     @Test func activeOpenOffersEveryEnabledOption() throws {
-        let config = EngineTest.config {
-            $0.connection.windowScaleEnabled = true
-            $0.connection.sackEnabled = true
-            $0.connection.timestampsEnabled = true
-        }
+        let config = EngineTest.configWithAllOptions()
         let t = EngineTest(config: config)
         t.local = SocketAddress(EngineTest.localAddress, 49152)
         t.peer = SocketAddress(EngineTest.peerAddress, 80)

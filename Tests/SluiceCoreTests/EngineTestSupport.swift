@@ -280,3 +280,23 @@ final class EndpointPair {
         return condition()
     }
 }
+
+extension EngineTest {
+    /// `config` with window scaling, SACK and timestamps on, then `tweak`.
+    static func configWithAllOptions(_ tweak: (inout EndpointConfig) -> Void = { _ in }) -> EndpointConfig {
+        config {
+            $0.connection.windowScaleEnabled = true
+            $0.connection.sackEnabled = true
+            $0.connection.timestampsEnabled = true
+            tweak(&$0)
+        }
+    }
+
+    /// An active open at time zero from local port 49152 to the peer's port 80 (SYN-SENT; the
+    /// SYN is left for the test to take).
+    func connectFromPort49152() throws -> ConnectionID {
+        local = SocketAddress(EngineTest.localAddress, 49152)
+        peer = SocketAddress(EngineTest.peerAddress, 80)
+        return try endpoint.connect(to: peer, at: .zero)
+    }
+}

@@ -149,9 +149,7 @@ import Testing
 
     @Test func lostSynLeavesAnInitialWindowOfOneSegment() throws {
         let t = EngineTest(config: EngineTest.config { $0.connection.sendBufferSize = 32 * 1024 })
-        t.local = SocketAddress(EngineTest.localAddress, 49152)
-        t.peer = SocketAddress(EngineTest.peerAddress, 80)
-        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let id = try t.connectFromPort49152()
         let syn = Seg(flags: .syn, seq: ourISS, window: 4096, options: TCPOptions(maximumSegmentSize: 1460))
         t.expectTransmit(syn, at: .zero)
         t.expectTransmit(syn, at: .seconds(1))   // the first SYN was lost

@@ -44,9 +44,7 @@ import Testing
 
     @Test func peerDecliningTimestampsGetsNoTimestampOnAnySegment() throws {
         let t = EngineTest(config: EngineTest.config { $0.connection.timestampsEnabled = true })
-        t.local = SocketAddress(EngineTest.localAddress, 49152)
-        t.peer = SocketAddress(EngineTest.peerAddress, 80)
-        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let id = try t.connectFromPort49152()
         // We offer TSopt on our SYN (RFC 7323 §3.2)...
         t.expectTransmit(Seg(flags: .syn, seq: ourISS, window: 4096,
                              options: TCPOptions(maximumSegmentSize: 1460, timestamps: TCPTimestamps(value: Self.tsval(0), echoReply: 0))),

@@ -1,6 +1,7 @@
 import Testing
 import SluiceCore
 import SluiceHarness
+import SluiceTestSupport
 
 /// Pins the package's seeded randomness (SluiceRandom) to fixed outputs: the payload bytes
 /// `sluice-send --bytes --seed` produces, the harness's byte streams and link decisions, and so
@@ -62,15 +63,4 @@ import SluiceHarness
 
     static let pinnedRawDigest: UInt64 = 0x4498_7959_0D62_F34B
     static let pinnedTransferDigest: UInt64 = 0xD4B9_2AC2_1EF6_A551   // issue 10: ACK rules, half-window segments
-}
-
-private func hexBytes(_ s: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var i = s.startIndex
-    while i < s.endIndex {
-        let j = s.index(i, offsetBy: 2)
-        out.append(UInt8(s[i..<j], radix: 16) ?? 0)
-        i = j
-    }
-    return out
 }

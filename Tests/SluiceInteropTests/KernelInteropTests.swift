@@ -54,13 +54,7 @@ struct KernelInteropTests {
             "--bytes", "1000000", "--seed", "\(lossPercent + 11)", "--timeout", "90",
         ])
         defer { client.kill() }
-        let clientStatus = client.wait(seconds: 100)
-        let receiverStatus = receiver.wait(seconds: 10)
-        let transcript = receiver.transcript + client.transcript
-        #expect(clientStatus == 0, "\(transcript)")
-        #expect(receiverStatus == 0, "\(transcript)")
-        let sent = try #require(client.jsonLines.first, "\(transcript)")
-        let received = try #require(receiver.jsonLines.first, "\(transcript)")
+        let (sent, received, transcript) = try expectExits(client, status: 0, within: 100, then: receiver, status: 0, within: 10)
         #expect(received["result"] as? String == "completed", "\(transcript)")
         #expect(received["bytes"] as? Int == 1_000_000)
         #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")
@@ -96,13 +90,7 @@ struct KernelInteropTests {
             "--bytes", "256KiB", "--seed", "\(lossPercent + 21)", "--pcap", pcap, "--json",
         ])
         defer { sender.kill() }
-        let senderStatus = sender.wait(seconds: 100)
-        let serverStatus = server.wait(seconds: 10)
-        let transcript = sender.transcript + server.transcript
-        #expect(senderStatus == 0, "\(transcript)")
-        #expect(serverStatus == 0, "\(transcript)")
-        let sent = try #require(sender.jsonLines.first, "\(transcript)")
-        let received = try #require(server.jsonLines.first, "\(transcript)")
+        let (sent, received, transcript) = try expectExits(sender, status: 0, within: 100, then: server, status: 0, within: 10)
         #expect(sent["result"] as? String == "completed", "\(transcript)")
         #expect(received["bytes"] as? Int == 256 * 1024, "\(transcript)")
         #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")

@@ -23,13 +23,7 @@ struct LoopbackCLITests {
             "--connect", "10.0.0.2:\(port)", "--bytes", "300KiB", "--seed", "9", "--json",
         ])
         defer { sender.kill() }
-        let sendStatus = sender.wait(seconds: 60)
-        let recvStatus = receiver.wait(seconds: 10)
-        let transcript = sender.transcript + receiver.transcript
-        #expect(sendStatus == 0, "\(transcript)")
-        #expect(recvStatus == 0, "\(transcript)")
-        let sent = try #require(sender.jsonLines.first, "\(transcript)")
-        let received = try #require(receiver.jsonLines.first, "\(transcript)")
+        let (sent, received, transcript) = try expectExits(sender, status: 0, within: 60, then: receiver, status: 0, within: 10)
         for key in ["bytes", "seconds", "goodput_bps", "sha256", "retransmitted_bytes", "zero_window_episodes",
                     "zero_window_seconds", "probes_sent", "window_updates_sent", "peak_buffer_bytes",
                     "rwnd_limited_s", "cwnd_limited_s", "pacing_limited_s", "app_limited_s"] {
@@ -56,54 +50,26 @@ struct LoopbackCLITests {
         defer { try? FileManager.default.removeItem(at: dir) }
         // One Ctrl-C: the sender stops writing, its queued bytes drain, FIN; exit 130.
         do {
-            let port = try freeUDPPort()
-            let receiver = try Child(name: "recv1", directory: dir, executable: binary("sluice-recv"), arguments: [
-                "--listen", "10.0.0.2:\(port)", "--read-rate", "2mbit", "--json", "--once",
-                "--output", dir.appendingPathComponent("received1.bin").path])
-            defer { receiver.kill() }
-            #expect(receiver.waitForOutput(seconds: 10) { $0.stderr.contains("listening") })
-            let sender = try Child(name: "send1", directory: dir, executable: binary("sluice-send"), arguments: [
-                "--connect", "10.0.0.2:\(port)", "--bytes", "100MiB", "--sndbuf", "32KiB", "--json"])
-            defer { sender.kill() }
-            // Bytes in the receiver's output file: the connection is up and data flows.
-            #expect(receiver.waitForOutput(seconds: 10) { _ in fileSize(dir.appendingPathComponent("received1.bin")) > 0 })
-            kill(sender.process.processIdentifier, SIGINT)
-            let sendStatus = sender.wait(seconds: 30)
-            let recvStatus = receiver.wait(seconds: 10)
-            let transcript = sender.transcript + receiver.transcript
-            #expect(sendStatus == 130, "\(transcript)")
-            #expect(recvStatus == 0, "\(transcript)")
-            let sent = try #require(sender.jsonLines.first, "\(transcript)")
-            let received = try #require(receiver.jsonLines.first, "\(transcript)")
+            let (receiver, sender) = try startFlowingTransfer(in: dir, "1", readRate: "2mbit", sender: ["--sndbuf", "32KiB"])
+            defer { receiver.kill(); sender.kill() }
+            sender.signal(SIGINT)
+            let (sent, received, transcript) = try expectExits(sender, status: 130, within: 30, then: receiver, status: 0, within: 10)
             #expect(sent["result"] as? String == "interrupted")
             #expect(received["result"] as? String == "completed")
             #expect(received["sha256"] as? String == sent["sha256"] as? String, "what was queued arrived: \(transcript)")
         }
         // Two Ctrl-Cs: RST; the receiver reports a reset and exits 1.
         do {
-            let port = try freeUDPPort()
-            let receiver = try Child(name: "recv2", directory: dir, executable: binary("sluice-recv"), arguments: [
-                "--listen", "10.0.0.2:\(port)", "--read-rate", "100KB", "--json", "--once",
-                "--output", dir.appendingPathComponent("received2.bin").path])
-            defer { receiver.kill() }
-            #expect(receiver.waitForOutput(seconds: 10) { $0.stderr.contains("listening") })
-            let sender = try Child(name: "send2", directory: dir, executable: binary("sluice-send"), arguments: [
-                "--connect", "10.0.0.2:\(port)", "--bytes", "100MiB", "--json"])
-            defer { sender.kill() }
-            // Bytes in the receiver's output file: the connection is up and data flows.
-            #expect(receiver.waitForOutput(seconds: 10) { _ in fileSize(dir.appendingPathComponent("received2.bin")) > 0 })
-            kill(sender.process.processIdentifier, SIGINT)
+            let (receiver, sender) = try startFlowingTransfer(in: dir, "2", readRate: "100KB", sender: [])
+            defer { receiver.kill(); sender.kill() }
+            sender.signal(SIGINT)
             // A second SIGINT still pending when the first is read merges with it (standard
             // signals do not queue): give the sender a moment to take the first one.
             Thread.sleep(forTimeInterval: 0.5)
-            kill(sender.process.processIdentifier, SIGINT)
-            let sendStatus = sender.wait(seconds: 30)
-            let recvStatus = receiver.wait(seconds: 10)
-            let transcript = sender.transcript + receiver.transcript
-            #expect(sendStatus == 130, "\(transcript)")
-            #expect(recvStatus == 1, "\(transcript)")
-            #expect(sender.jsonLines.first?["result"] as? String == "aborted", "\(transcript)")
-            #expect(receiver.jsonLines.first?["result"] as? String == "reset", "\(transcript)")
+            sender.signal(SIGINT)
+            let (sent, received, transcript) = try expectExits(sender, status: 130, within: 30, then: receiver, status: 1, within: 10)
+            #expect(sent["result"] as? String == "aborted", "\(transcript)")
+            #expect(received["result"] as? String == "reset", "\(transcript)")
         }
     }
 
@@ -133,6 +99,27 @@ struct LoopbackCLITests {
     }
 
     private func binary(_ name: String) -> String { TestEnvironment.binary(name) }
+
+    /// sluice-recv (reading at `readRate` into received`tag`.bin, --once) and sluice-send
+    /// (100 MiB, plus `sender` flags) on a fresh UDP port, returned once bytes reach the file.
+    private func startFlowingTransfer(in dir: URL, _ tag: String, readRate: String, sender extra: [String]) throws -> (receiver: Child, sender: Child) {
+        let port = try freeUDPPort()
+        let output = dir.appendingPathComponent("received\(tag).bin")
+        let receiver = try Child(name: "recv\(tag)", directory: dir, executable: binary("sluice-recv"), arguments: [
+            "--listen", "10.0.0.2:\(port)", "--read-rate", readRate, "--json", "--once", "--output", output.path])
+        #expect(receiver.waitForOutput(seconds: 10) { $0.stderr.contains("listening") })
+        let sender: Child
+        do {
+            sender = try Child(name: "send\(tag)", directory: dir, executable: binary("sluice-send"), arguments: [
+                "--connect", "10.0.0.2:\(port)", "--bytes", "100MiB", "--json"] + extra)
+        } catch {
+            receiver.kill()
+            throw error
+        }
+        // Bytes in the receiver's output file: the connection is up and data flows.
+        #expect(receiver.waitForOutput(seconds: 10) { _ in fileSize(output) > 0 })
+        return (receiver, sender)
+    }
 }
 
 enum LoopbackEnvironment {

@@ -35,15 +35,12 @@ import SluiceTestSupport
     /// A receiver's report that failed: no SRTT (the key is absent), a non-finite time (written
     /// as 0), a control character in a string.
     static var receiver: TransferReport {
-        var r = TransferReport(role: .receiver)
-        r.local = "10.0.0.2:5001"
-        r.remote = "10.0.0.1:40000\t\"x\""
+        var r = sender
+        r.role = .receiver
+        (r.local, r.remote) = ("10.0.0.2:5001", "10.0.0.1:40000\t\"x\"")
         r.result = "reset"
-        r.bytes = 65_536
-        r.seconds = 0.25
-        r.sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         r.zeroWindowSeconds = .infinity
-        r.peakBufferBytes = 16_384
+        r.smoothedRTTMilliseconds = nil
         return r
     }
 

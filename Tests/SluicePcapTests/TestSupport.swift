@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceTestSupport
 @testable import SluicePcap
 
 /// Known-good IPv4/TCP packets (10.0.0.1:40000 -> 10.0.0.2:5001), with correct IPv4 and TCP
@@ -14,16 +15,7 @@ enum KnownPackets {
 
     static let all = [syn, synAck, ack, data, fin]
 
-    static func hex(_ s: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = s.startIndex
-        while i < s.endIndex {
-            let j = s.index(i, offsetBy: 2)
-            out.append(UInt8(s[i..<j], radix: 16) ?? 0)
-            i = j
-        }
-        return out
-    }
+    static func hex(_ s: String) -> [UInt8] { hexBytes(s) }
 }
 
 /// One record copied out of the reader, for comparisons.

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs a program (a full path) to its end; returns its exit status and standard output
 /// (standard error is discarded).
@@ -95,4 +96,22 @@ package final class Child {
 /// Sets FD_CLOEXEC so processes started later (by any test) do not inherit `fd`.
 package func closeOnExec(_ fd: Int32) {
     _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+}
+
+/// Waits for `first` to exit (up to `firstSeconds`), then for `second` (up to `secondSeconds`);
+/// expects their exit statuses and returns the first JSON object each printed on standard
+/// output, with both transcripts for failure messages.
+package func expectExits(
+    _ first: Child, status firstStatus: Int32, within firstSeconds: Double,
+    then second: Child, status secondStatus: Int32, within secondSeconds: Double,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (first: [String: Any], second: [String: Any], transcript: String) {
+    let firstExit = first.wait(seconds: firstSeconds)
+    let secondExit = second.wait(seconds: secondSeconds)
+    let transcript = first.transcript + second.transcript
+    #expect(firstExit == firstStatus, "\(transcript)", sourceLocation: sourceLocation)
+    #expect(secondExit == secondStatus, "\(transcript)", sourceLocation: sourceLocation)
+    let firstReport = try #require(first.jsonLines.first, "\(transcript)", sourceLocation: sourceLocation)
+    let secondReport = try #require(second.jsonLines.first, "\(transcript)", sourceLocation: sourceLocation)
+    return (firstReport, secondReport, transcript)
 }

@@ -113,11 +113,7 @@ package enum JSONReport {
         w.beginArray("listed")
         for e in d.zeroWindowEpisodes {
             w.beginObject()
-            w.int("start_frame", e.startFrame)
-            w.number("start", rel(e.start))
-            w.int("end_frame", e.endFrame)
-            w.number("end", rel(e.end))
-            w.number("duration_s", e.end.map { ($0 - e.start).secondsDouble })
+            span(&w, e.startFrame, rel(e.start), e.endFrame, rel(e.end), e.end.map { ($0 - e.start).secondsDouble })
             w.int("one_byte_probes", e.oneByteProbes)
             w.int("linux_probes", e.linuxProbes)
             w.int("probe_acks", e.probeAcks)
@@ -131,16 +127,22 @@ package enum JSONReport {
         w.beginArray("longest_stalls")
         for s in d.longestStalls {
             w.beginObject()
-            w.int("start_frame", s.startFrame)
-            w.number("start", rel(s.start))
-            w.int("end_frame", s.endFrame)
-            w.number("end", rel(s.end))
-            w.number("duration_s", s.duration.secondsDouble)
+            span(&w, s.startFrame, rel(s.start), s.endFrame, rel(s.end), s.duration.secondsDouble)
             w.string("cause", s.cause.name)
             w.endObject()
         }
         w.endArray()
         w.endObject()
+    }
+
+    /// The keys of a stretch of time in the capture (a zero-window episode, a stall).
+    private static func span(_ w: inout JSONWriter, _ startFrame: Int, _ start: Double?, _ endFrame: Int?,
+                             _ end: Double?, _ duration: Double?) {
+        w.int("start_frame", startFrame)
+        w.number("start", start)
+        w.int("end_frame", endFrame)
+        w.number("end", end)
+        w.number("duration_s", duration)
     }
 
     private static func totals(_ w: inout JSONWriter, _ r: TraceResult) {
