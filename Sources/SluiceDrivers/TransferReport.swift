@@ -47,30 +47,33 @@ package struct TransferReport: Sendable {
 
     /// One JSON object on one line (README, "The two programs"; pinned by golden tests).
     package var json: String {
+        var fields: [(String, String)] = [
+            ("role", JSONWriter.quote(role.rawValue)),
+            ("local", JSONWriter.quote(local)),
+            ("remote", JSONWriter.quote(remote)),
+            ("result", JSONWriter.quote(result)),
+            ("bytes", "\(bytes)"),
+            ("seconds", number(seconds, 6)),
+            ("goodput_bps", number(goodputBitsPerSecond, 0)),
+            ("sha256", JSONWriter.quote(sha256)),
+            ("retransmitted_bytes", "\(retransmittedBytes)"),
+            ("segments_sent", "\(segmentsSent)"),
+            ("segments_received", "\(segmentsReceived)"),
+            ("zero_window_episodes", "\(zeroWindowEpisodes)"),
+            ("zero_window_seconds", number(zeroWindowSeconds, 6)),
+            ("probes_sent", "\(probesSent)"),
+            ("probes_answered", "\(probesAnswered)"),
+            ("window_updates_sent", "\(windowUpdatesSent)"),
+            ("peak_buffer_bytes", "\(peakBufferBytes)"),
+            ("rwnd_limited_s", number(rwndLimitedSeconds, 6)),
+            ("cwnd_limited_s", number(cwndLimitedSeconds, 6)),
+            ("pacing_limited_s", number(pacingLimitedSeconds, 6)),
+            ("app_limited_s", number(appLimitedSeconds, 6)),
+        ]
+        if let srtt = smoothedRTTMilliseconds { fields.append(("srtt_ms", number(srtt, 3))) }
         var w = JSONWriter(layout: .compact)
         w.beginObject()
-        w.string("role", role.rawValue)
-        w.string("local", local)
-        w.string("remote", remote)
-        w.string("result", result)
-        w.int("bytes", bytes)
-        w.raw("seconds", number(seconds, 6))
-        w.raw("goodput_bps", number(goodputBitsPerSecond, 0))
-        w.string("sha256", sha256)
-        w.int("retransmitted_bytes", retransmittedBytes)
-        w.int("segments_sent", segmentsSent)
-        w.int("segments_received", segmentsReceived)
-        w.int("zero_window_episodes", zeroWindowEpisodes)
-        w.raw("zero_window_seconds", number(zeroWindowSeconds, 6))
-        w.int("probes_sent", probesSent)
-        w.int("probes_answered", probesAnswered)
-        w.int("window_updates_sent", windowUpdatesSent)
-        w.int("peak_buffer_bytes", peakBufferBytes)
-        w.raw("rwnd_limited_s", number(rwndLimitedSeconds, 6))
-        w.raw("cwnd_limited_s", number(cwndLimitedSeconds, 6))
-        w.raw("pacing_limited_s", number(pacingLimitedSeconds, 6))
-        w.raw("app_limited_s", number(appLimitedSeconds, 6))
-        if let srtt = smoothedRTTMilliseconds { w.raw("srtt_ms", number(srtt, 3)) }
+        for (key, literal) in fields { w.raw(key, literal) }
         w.endObject()
         return w.text
     }

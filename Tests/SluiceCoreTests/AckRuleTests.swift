@@ -4,12 +4,8 @@ import Testing
 /// Issue 10 item 1: the receiver's ACK rules and the sender's segment size when buffers are
 /// small, against a scripted peer (whole segments at explicit times). Each test names the stall
 /// it pins down; before the fix, each of them waited for the 40 ms delayed-ACK timer.
-@Suite struct AckRuleTests {
+@Suite struct AckRuleTests: TimestampScript {
     static let ms = Instant.milliseconds
-    static func tsval(_ t: Int64) -> UInt32 { ourISS + UInt32(t) }
-    static func ts(_ value: UInt32, _ echo: UInt32) -> TCPOptions {
-        TCPOptions(timestamps: TCPTimestamps(value: value, echoReply: echo))
-    }
 
     /// RFC 5681 §4.2 / RFC 1122 §4.2.3.2: an ACK for at least every second full-sized segment.
     /// With timestamps a full segment carries 1448 bytes (MSS 1460 − 12): two of them are 2896
@@ -33,13 +29,7 @@ import Testing
     @Test func segmentOverHalfTheBufferIsAcknowledgedAtOnce() {
         var config = EngineTest.config()
         config.connection.mtu = 9000
-        let t = EngineTest(config: config)
-        do { try t.endpoint.listen(port: 80) } catch { Issue.record("listen: \(error)") }
-        t.send(Seg(flags: .syn, seq: peerISS, window: 8192, options: TCPOptions(maximumSegmentSize: 8960)), at: .zero)
-        t.expectTransmit(Seg(flags: [.syn, .ack], seq: ourISS, ack: peerISS + 1, window: 4096,
-                             options: TCPOptions(maximumSegmentSize: 8960)), at: .zero)
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192), at: Self.ms(10))
-        _ = t.events()
+        let t = EngineTest.passiveOpen(config: config, peerWindow: 8192, mss: 8960)
         t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192, payload: streamBytes(0..<3000)), at: Self.ms(20))
         t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 3001, window: 1096), at: Self.ms(20))
     }
@@ -69,13 +59,8 @@ import Testing
     /// Before, it sent 1460 bytes, then held the 540-byte remainder (silly-window avoidance with
     /// Nagle) while the receiver delayed its ACK for the single segment: 40 ms per window.
     @Test func segmentsAreBoundedByHalfThePeerWindow() {
-        let t = EngineTest(config: EngineTest.config { $0.connection.flowControl.pacing = .off })
-        do { try t.endpoint.listen(port: 80) } catch { Issue.record("listen: \(error)") }
-        t.send(Seg(flags: .syn, seq: peerISS, window: 2000, options: TCPOptions(maximumSegmentSize: 1460)), at: .zero)
-        t.expectTransmit(Seg(flags: [.syn, .ack], seq: ourISS, ack: peerISS + 1, window: 4096,
-                             options: TCPOptions(maximumSegmentSize: 1460)), at: .zero)
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 2000), at: Self.ms(10))
-        _ = t.events()
+        let t = EngineTest.passiveOpen(config: EngineTest.config { $0.connection.flowControl.pacing = .off },
+                                       peerWindow: 2000, mss: 1460)
         guard let id = t.endpoint.accept(port: 80) else {
             Issue.record("accept returned nil")
             return

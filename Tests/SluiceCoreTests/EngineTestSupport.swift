@@ -300,3 +300,32 @@ extension EngineTest {
         return try endpoint.connect(to: peer, at: .zero)
     }
 }
+
+/// The timestamp helpers of the suites that script a peer with RFC 7323 timestamps.
+protocol TimestampScript {}
+
+extension TimestampScript {
+    /// Our TSval at `t` ms (the clock starts at ISS: 1000 + t).
+    static func tsval(_ t: Int64) -> UInt32 { ourISS + UInt32(t) }
+    /// A timestamps option.
+    static func ts(_ value: UInt32, _ echo: UInt32) -> TCPOptions {
+        TCPOptions(timestamps: TCPTimestamps(value: value, echoReply: echo))
+    }
+}
+
+extension EngineTest {
+    /// A passive open on port 80 up to the peer's ACK at 10 ms, not accepted yet (the events
+    /// so far are read and dropped): the peer offers `peerWindow` and MSS `mss`, and our SYN-ACK
+    /// announces `mss` too (the tests pick the MTU that gives it).
+    static func passiveOpen(config: EndpointConfig, peerWindow: UInt16, mss: UInt16,
+                            sourceLocation: SourceLocation = #_sourceLocation) -> EngineTest {
+        let t = EngineTest(config: config)
+        do { try t.endpoint.listen(port: 80) } catch { Issue.record("listen: \(error)", sourceLocation: sourceLocation) }
+        t.send(Seg(flags: .syn, seq: peerISS, window: peerWindow, options: TCPOptions(maximumSegmentSize: mss)), at: .zero)
+        t.expectTransmit(Seg(flags: [.syn, .ack], seq: ourISS, ack: peerISS + 1, window: 4096,
+                             options: TCPOptions(maximumSegmentSize: mss)), at: .zero, sourceLocation: sourceLocation)
+        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: peerWindow), at: .milliseconds(10))
+        _ = t.events()
+        return t
+    }
+}

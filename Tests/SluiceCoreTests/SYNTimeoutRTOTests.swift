@@ -6,12 +6,8 @@ import Testing
 /// receiver whose SYN-ACK echoed the first (lost) SYN's TSval gave Sluice a 1 s sample: SRTT
 /// 1 s, RTO 3 s, a lost segment retransmitted after 3.2 s and a zero window probed after more
 /// than 1.28 s although the path's RTT was 0.16 ms. Our TSval at t ms is 1000 + t.
-@Suite struct SYNTimeoutRTOTests {
+@Suite struct SYNTimeoutRTOTests: TimestampScript {
     static let ms = Instant.milliseconds
-    static func tsval(_ t: Int64) -> UInt32 { ourISS + UInt32(t) }
-    static func ts(_ value: UInt32, _ echo: UInt32) -> TCPOptions {
-        TCPOptions(timestamps: TCPTimestamps(value: value, echoReply: echo))
-    }
 
     static func config(timestamps: Bool) -> EndpointConfig {
         EngineTest.config {

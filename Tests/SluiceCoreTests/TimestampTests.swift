@@ -4,11 +4,8 @@ import Testing
 /// RFC 7323 timestamps against a scripted peer: negotiation (and its refusal), TSecr echoing,
 /// RTT samples from echoed timestamps, PAWS. Our TSval is the millisecond clock plus our ISS
 /// (1000), so at time t ms we send TSval 1000 + t.
-@Suite struct TimestampTests {
+@Suite struct TimestampTests: TimestampScript {
     static let ms = Instant.milliseconds
-
-    /// Our TSval at `t` milliseconds.
-    static func tsval(_ t: Int64) -> UInt32 { ourISS + UInt32(t) }
 
     /// A passive open with timestamps: the peer's SYN (TSval 100) at 0, our SYN-ACK (TSval 1000,
     /// TSecr 100), the peer's ACK at 10 ms (TSval 110, TSecr 1000: an RTT sample of 10 ms).
@@ -34,10 +31,6 @@ import Testing
         }
         #expect(t.endpoint.stats(of: id)?.timestampsEnabled == true, sourceLocation: sourceLocation)
         return (t, id)
-    }
-
-    static func ts(_ value: UInt32, _ echo: UInt32) -> TCPOptions {
-        TCPOptions(timestamps: TCPTimestamps(value: value, echoReply: echo))
     }
 
     // MARK: - Negotiation

@@ -89,3 +89,14 @@ final class FlowScenario {
 extension Duration {
     var ms: Double { secondsDouble * 1000 }
 }
+
+extension PacketFilters {
+    /// Drops the first window-opening ACK (window > 0, not a SYN) the receiver sends at or
+    /// after `time`: a lost window update.
+    static func dropFirstWindowOpening(after time: Instant) -> (PacketRecord) -> Bool {
+        dropFirst(1) { r in
+            guard r.time >= time, let seg = r.segment else { return false }
+            return seg.window > 0 && !seg.flags.contains(.syn)
+        }
+    }
+}

@@ -54,10 +54,7 @@ import Testing
             readPolicy: .throttled(64 * 1024, every: .milliseconds(100),
                                    pauses: [ReadPause(at: .seconds(1), for: .seconds(2))]),
             receiver: { $0.receiveBufferSize = 64 * 1024 })
-        s.backward.dropFilter = PacketFilters.dropFirst(1) { r in
-            guard r.time >= pauseEnd, let seg = r.segment else { return false }
-            return seg.window > 0 && !seg.flags.contains(.syn)
-        }
+        s.backward.dropFilter = PacketFilters.dropFirstWindowOpening(after: pauseEnd)
         try s.runToCompletion(timeLimit: .seconds(60))
         #expect(s.bulkReceiver.isComplete)
         #expect(s.backward.counters.droppedFilter == 1)

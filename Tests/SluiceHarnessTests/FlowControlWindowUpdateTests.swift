@@ -20,7 +20,7 @@ import Testing
             // what recovers (`FlowControlSmallBufferTests` covers the repetition).
             receiver: { $0.receiveBufferSize = 64 * 1024; $0.flowControl.windowUpdateRepeats = 0 })
         // Drop the first window-opening ACK the receiver sends after the pause.
-        s.backward.dropFilter = Self.dropFirstWindowOpening(after: pauseEnd)
+        s.backward.dropFilter = PacketFilters.dropFirstWindowOpening(after: pauseEnd)
         try s.runToCompletion(timeLimit: .seconds(120))
 
         #expect(s.bulkReceiver.isComplete)
@@ -53,7 +53,7 @@ import Testing
                                    pauses: [ReadPause(at: .seconds(1), for: .seconds(5))]),
             sender: { $0.flowControl.zeroWindowProbeStyle = .emptyBelowUnacknowledged },
             receiver: { $0.receiveBufferSize = 64 * 1024; $0.flowControl.windowUpdateRepeats = 0 })
-        s.backward.dropFilter = Self.dropFirstWindowOpening(after: pauseEnd)
+        s.backward.dropFilter = PacketFilters.dropFirstWindowOpening(after: pauseEnd)
         try s.runToCompletion(timeLimit: .seconds(120))
         #expect(s.bulkReceiver.isComplete)
         // Probes are empty segments one below what the receiver has acknowledged.
@@ -66,14 +66,5 @@ import Testing
         let stats = try #require(s.senderStats)
         #expect(stats.flow.probesSent >= 3)
         #expect(stats.flow.probesAnswered >= 3)
-    }
-
-    /// Drops the first window-opening ACK (window > 0, not a SYN) the receiver sends at or
-    /// after `time`.
-    static func dropFirstWindowOpening(after time: Instant) -> (PacketRecord) -> Bool {
-        PacketFilters.dropFirst(1) { r in
-            guard r.time >= time, let seg = r.segment else { return false }
-            return seg.window > 0 && !seg.flags.contains(.syn)
-        }
     }
 }

@@ -7,8 +7,8 @@ import SluiceTestSupport
 /// `sluice-send --bytes --seed` produces, the harness's byte streams and link decisions, and so
 /// every digest a harness run reports, depend on these numbers. The reference values come from
 /// an independent Python implementation of SplitMix64 (Steele, Lea, Flood 2014) and xoshiro256**
-/// (Blackman, Vigna 2018), and the digest from a run of the harness before the generators moved
-/// into SluiceRandom; none may change.
+/// (Blackman, Vigna 2018), and the digest of an impaired harness link (no engine) from a run
+/// made when the generators moved into SluiceRandom; none may change.
 @Suite struct SeededRandomTests {
     @Test func splitMix64ReferenceSequence() {
         var rng = SplitMix64(seed: 0)
@@ -54,13 +54,14 @@ import SluiceTestSupport
         #expect(pair.net.digest == Self.pinnedRawDigest, "digest \(String(pair.net.digest, radix: 16))")
     }
 
-    /// A seeded bulk transfer over a lossy link: the harness digest and the receiver's digest.
-    @Test func transferDigestsArePinned() throws {
+    /// A seeded bulk transfer over a lossy link: what the receiver got is the byte stream's
+    /// pinned content. (The harness digest of an engine transfer is not pinned: it moves, on
+    /// purpose, whenever the engine's behaviour does.)
+    @Test func transferDeliversThePinnedStream() throws {
         let outcome = try runTransfer(seed: 5, count: 200_000, link: transferLink(loss: 0.01, reorder: 0.01))
-        #expect(outcome.receivedDigest == expectedDigest(seed: 5, count: 200_000))
-        #expect(outcome.harnessDigest == Self.pinnedTransferDigest, "digest \(String(outcome.harnessDigest, radix: 16))")
+        #expect(outcome.receivedDigest == 0x4E79_30C2_42FE_378E, "FNV-1a 64 of ByteStream(5)'s first 200 000 bytes")
+        #expect(expectedDigest(seed: 5, count: 200_000) == 0x4E79_30C2_42FE_378E)
     }
 
     static let pinnedRawDigest: UInt64 = 0x4498_7959_0D62_F34B
-    static let pinnedTransferDigest: UInt64 = 0xD4B9_2AC2_1EF6_A551   // issue 10: ACK rules, half-window segments
 }

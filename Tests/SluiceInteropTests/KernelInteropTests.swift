@@ -10,26 +10,18 @@ import SluiceTestSupport
 struct KernelInteropTests {
     // MARK: - Kernel client → sluice-recv (slow reader, small buffer)
 
-    @Test func kernelClientToSlowSluiceReceiver() throws {
+    @Test(arguments: [(0, "k2s"), (2, "k2s-loss")])
+    func kernelClientToSlowSluiceReceiver(lossPercent: Int, label: String) throws {
         guard InteropEnvironment.prerequisites.ready() else { return }
-        try kernelToSluice(lossPercent: 0, label: "k2s")
-    }
-
-    @Test func kernelClientToSlowSluiceReceiverWithLoss() throws {
-        guard InteropEnvironment.prerequisites.ready() else { return }
-        try kernelToSluice(lossPercent: 2, label: "k2s-loss")
+        try kernelToSluice(lossPercent: lossPercent, label: label)
     }
 
     // MARK: - sluice-send → kernel receiver (small SO_RCVBUF, reads in bursts with pauses)
 
-    @Test func sluiceSenderToPausingKernelReceiver() throws {
+    @Test(arguments: [(0, "s2k"), (2, "s2k-loss")])
+    func sluiceSenderToPausingKernelReceiver(lossPercent: Int, label: String) throws {
         guard InteropEnvironment.prerequisites.ready() else { return }
-        try sluiceToKernel(lossPercent: 0, label: "s2k")
-    }
-
-    @Test func sluiceSenderToPausingKernelReceiverWithLoss() throws {
-        guard InteropEnvironment.prerequisites.ready() else { return }
-        try sluiceToKernel(lossPercent: 2, label: "s2k-loss")
+        try sluiceToKernel(lossPercent: lossPercent, label: label)
     }
 
     // MARK: - Scenarios
