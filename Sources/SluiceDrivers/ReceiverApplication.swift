@@ -196,6 +196,7 @@ package func resultName(_ reason: CloseReason) -> String {
     case .userTimeout: return "timed-out"
     case .keepAliveTimeout: return "timed-out"
     case .aborted: return "aborted"
+    case .internalError: return "failed"
     }
 }
 

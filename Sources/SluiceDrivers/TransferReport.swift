@@ -17,7 +17,8 @@ package struct TransferReport: Sendable {
     package var role: Role
     package var local: String = ""
     package var remote: String = ""
-    /// `completed`, `reset`, `timed-out`, `aborted`, `interrupted`, `refused`.
+    /// `completed`, `reset`, `timed-out`, `aborted`, `interrupted`, `refused`, `failed` (the engine
+    /// stopped the connection on an internal invariant, `CloseReason.internalError`).
     package var result: String = "completed"
     package var bytes: Int = 0
     package var seconds: Double = 0

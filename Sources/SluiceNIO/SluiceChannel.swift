@@ -422,7 +422,7 @@ public final class SluiceChannel: Channel, ChannelCore, @unchecked Sendable {
             } else {
                 finishClose(error: ChannelError.eof, abort: false, promise: nil)
             }
-        case .reset:
+        case .reset, .internalError:   // .internalError: the engine reset it rather than send wrong bytes
             if lifecycle == .connecting {
                 failConnect(SluiceChannelError.connectionRefused)
             } else {

@@ -147,5 +147,13 @@ public struct EndpointCounters: Hashable, Sendable {
     /// Segments whose ACK is older than SND.UNA − MAX.SND.WND (RFC 5961 §5.2).
     public var droppedAckTooOld: Int = 0
 
+    // The encoder's own checks (`Endpoint.encode`): a segment that breaks one is not sent; its
+    // connection is stopped with a RST (`.closed(.internalError)`). Non-zero means an engine bug.
+    /// A payload-carrying segment whose header sequence number is not the send-ring position
+    /// its payload was taken from (send ring start + payload offset).
+    public var encoderSequenceMismatches: Int = 0
+    /// A segment for which the send ring returned fewer payload bytes than it claims.
+    public var encoderShortPayloads: Int = 0
+
     public init() {}
 }

@@ -24,6 +24,9 @@ extension Endpoint {
             problems.append("listener \(l.port): \(l.synReceived) + \(l.acceptQueue.count) exceed backlog \(l.backlog)")
         }
         if listeners.count > config.maxListeners { problems.append("more listeners than maxListeners") }
+        if _counters.encoderSequenceMismatches > 0 || _counters.encoderShortPayloads > 0 {
+            problems.append("encoder refused \(_counters.encoderSequenceMismatches) segment(s) with a sequence/payload mismatch and \(_counters.encoderShortPayloads) with a short payload")
+        }
         return problems
     }
 }

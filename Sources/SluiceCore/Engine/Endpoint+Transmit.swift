@@ -19,22 +19,66 @@ extension Endpoint {
             guard let c = slots[i].connection,
                   let segment = c.nextSegment(at: now, maxPacketLength: buffer.count) else { continue }
             transmitCursor = (i + 1) % n
-            guard let length = encode(segment, of: c, into: buffer) else { continue }
-            _counters.packetsSent += 1
-            return length
+            if let length = transmit(segment, slot: i, into: buffer, at: now) { return length }
         }
         return nil
     }
 
+    /// Encodes `segment` of the connection in `slot` into `buffer` and returns the packet's
+    /// length. When the segment breaks an encoder invariant (`encode` says which), nothing of it
+    /// leaves: the violation is counted, the connection is stopped (`.closed(.internalError)`)
+    /// with a RST `<SEQ=SND.NXT><CTL=RST>` (RFC 9293 §3.10.5, as for an abort), and the packet
+    /// written instead is that RST (or the next one due).
+    func transmit(_ segment: OutgoingSegment, slot: Int, into buffer: UnsafeMutableRawBufferPointer, at now: Instant) -> Int? {
+        guard let c = slots[slot].connection else { return nil }
+        switch encode(segment, of: c, into: buffer) {
+        case .packet(let length):
+            _counters.packetsSent += 1
+            return length
+        case .noRoom:
+            return nil
+        case .sequenceMismatch:
+            _counters.encoderSequenceMismatches += 1
+        case .shortPayload:
+            _counters.encoderShortPayloads += 1
+        }
+        c.resetDue = true
+        c.enterClosed(.internalError)
+        settle(slot: slot)
+        return pollTransmit(into: buffer, at: now)
+    }
+
+    /// What `encode` made of a segment.
+    enum EncodeOutcome {
+        /// A packet of this length is in the buffer.
+        case packet(Int)
+        /// The buffer is too small (nothing to send).
+        case noRoom
+        /// The header's sequence number is not where the payload comes from in the send ring.
+        case sequenceMismatch
+        /// The send ring returned fewer payload bytes than the segment claims.
+        case shortPayload
+    }
+
     /// Encodes one segment of `c`; the payload is copied from its send ring straight into the
-    /// packet (the only copy on the send path).
-    func encode(_ segment: OutgoingSegment, of c: Connection, into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+    /// packet (the only copy on the send path). Trusts nothing: a segment carrying payload must
+    /// start where its payload lies (header sequence number == send ring start + payload offset;
+    /// a header built at one SND.NXT with the payload taken at another put wrong bytes under
+    /// valid checksums, bd3ebd5), and the ring must return every payload byte. Either failure is
+    /// reported, never sent.
+    func encode(_ segment: OutgoingSegment, of c: Connection, into buffer: UnsafeMutableRawBufferPointer) -> EncodeOutcome {
+        if segment.payloadLength > 0 && segment.header.sequenceNumber != c.sendRingStart + segment.payloadOffset {
+            return .sequenceMismatch
+        }
         let ip = IPv4Header(source: c.tuple.local.address, destination: c.tuple.remote.address,
                             identification: nextIdentification())
         let ring = c.sendRing
-        return IPv4TCPPacket.encode(ip: ip, tcp: segment.header, payloadLength: segment.payloadLength, into: buffer) { slice in
-            _ = ring.peek(at: segment.payloadOffset, into: slice)
+        var copied = 0
+        let length = IPv4TCPPacket.encode(ip: ip, tcp: segment.header, payloadLength: segment.payloadLength, into: buffer) { slice in
+            copied = ring.peek(at: segment.payloadOffset, into: slice)
         }
+        guard let length else { return .noRoom }
+        return copied == segment.payloadLength ? .packet(length) : .shortPayload
     }
 
     /// A RST (RFC 9293 §3.5.2): `<SEQ=s><CTL=RST>`, or `<SEQ=s><ACK=a><CTL=RST,ACK>`.

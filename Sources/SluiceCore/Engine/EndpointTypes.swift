@@ -82,6 +82,10 @@ public enum CloseReason: Hashable, Sendable {
     case aborted
     /// Keep-alive probes went unanswered (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6).
     case keepAliveTimeout
+    /// The engine caught itself about to send a segment whose bytes would be wrong (an encoder
+    /// invariant, `EndpointCounters.encoderSequenceMismatches` / `encoderShortPayloads`) and
+    /// reset the connection instead.
+    case internalError
 }
 
 /// Why an application call failed.
