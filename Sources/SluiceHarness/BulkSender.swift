@@ -3,10 +3,14 @@ import SluiceCore
 /// Sends `count` bytes of a `ByteStream` as fast as the send buffer takes them: it writes
 /// whenever the harness services its node, and a `write` that returns less than offered is
 /// backpressure (it tries again later). Then it finishes with `finish` (default `close`).
+/// With `bursts`, the application has only `bytes` more to offer every `period` (from the
+/// moment the connection is established): an application that writes in bursts.
 public final class BulkSender: HarnessApplication {
     public let stream: ByteStream
     public let count: Int
     public let finish: FinishAction
+    public let bursts: (bytes: Int, period: Duration)?
+    private var burstOrigin: Instant?
     private var slot: ConnectionSlot
     private let chunk: UnsafeMutableRawBufferPointer
     /// Stream offset of `chunk`'s first byte, and how many bytes of it are valid.
@@ -21,8 +25,10 @@ public final class BulkSender: HarnessApplication {
     /// When the last byte was accepted.
     public private(set) var doneWritingAt: Instant?
 
-    public init(_ role: ConnectionRole, count: Int, stream: ByteStream, finish: FinishAction = .close, chunkSize: Int = defaultChunk) {
+    public init(_ role: ConnectionRole, count: Int, stream: ByteStream, finish: FinishAction = .close, chunkSize: Int = defaultChunk,
+                bursts: (bytes: Int, period: Duration)? = nil) {
         self.slot = ConnectionSlot(role: role)
+        self.bursts = bursts
         self.count = count
         self.stream = stream
         self.finish = finish
@@ -48,14 +54,23 @@ public final class BulkSender: HarnessApplication {
         slot.acceptIfNeeded(c)
         guard let id = slot.id, slot.established, !finished else { return false }
         var acted = false
-        while bytesWritten < count {
+        var limit = count
+        if let b = bursts, b.bytes > 0, b.period > .zero {
+            let origin = burstOrigin ?? c.now
+            burstOrigin = origin
+            let periods = Int((c.now - origin) / b.period)
+            limit = min(count, (periods + 1) * b.bytes)
+            if limit < count { c.wake(at: origin + b.period * (periods + 1)) }
+        }
+        while bytesWritten < limit {
             if bytesWritten >= chunkOffset + chunkValid {
                 chunkOffset = bytesWritten
                 chunkValid = min(chunk.count, count - bytesWritten)
                 stream.fill(UnsafeMutableRawBufferPointer(rebasing: chunk[0..<chunkValid]), from: chunkOffset)
             }
             let from = bytesWritten - chunkOffset
-            let n = c.endpoint.write(id, UnsafeRawBufferPointer(rebasing: chunk[from..<chunkValid]))
+            let upTo = min(chunkValid, limit - chunkOffset)
+            let n = c.endpoint.write(id, UnsafeRawBufferPointer(rebasing: chunk[from..<upTo]))
             if n <= 0 {
                 blockedWrites += 1
                 break

@@ -47,6 +47,14 @@ package struct ConnectionAnalysis: Sendable {
     var conformanceBA = ConformanceState()
     var finAB = false
     var finBA = false
+    /// Time up to which the limit causes have been charged.
+    var accruedUntil: Instant
+    /// Handshake times for the reaction lags (`SenderView.lag`): the first SYN, SYN/ACK, and
+    /// the SYN sender's first ACK after the SYN/ACK.
+    var synTime: Instant? = nil
+    var synAckTime: Instant? = nil
+    var synDirection = 0
+    var handshakeDone = false
 
     package init(stream: Int, first: TraceSegment) {
         self.stream = stream
@@ -56,6 +64,7 @@ package struct ConnectionAnalysis: Sendable {
         lastTime = first.time
         firstFrame = first.frame
         lastFrame = first.frame
+        accruedUntil = first.time
     }
 
     package func direction(of s: TraceSegment) -> Int { s.source == a && s.destination == b ? 0 : 1 }
@@ -93,8 +102,8 @@ package struct ConnectionAnalysis: Sendable {
         ba.windowScaleState = Int(baScale)
         if s.isFIN { if d == 0 { finAB = true } else { finBA = true } }
         if s.isRST || (finAB && finBA) { closed = true }
-        ab.currentCause = Self.cause(of: ab, peer: ba)
-        ba.currentCause = Self.cause(of: ba, peer: ab)
+        noteHandshake(s, direction: d)
+        refreshCauses()
         return PacketOutcome(stream: stream, direction: d, analysis: analysis, isLinuxProbe: ctx.isLinuxProbe, rightEdge: ctx.rightEdge)
     }
 
@@ -104,6 +113,11 @@ package struct ConnectionAnalysis: Sendable {
         accrue(until: lastTime)
         for d in 0..<2 {
             var st = d == 0 ? ab : ba
+            // Silent after a window update until the trace ended: whether the update reached the
+            // sender cannot be known (unless the sender had closed: then it had nothing to send).
+            if st.view.idle && st.view.idleAfterOpening && !(d == 0 ? finAB : finBA) {
+                st.moveIdleTime(to: .uncertain)
+            }
             if let e = st.openEpisode {
                 st.recordEpisode(e, duration: lastTime - e.start)
                 st.openEpisode = nil
@@ -115,6 +129,29 @@ package struct ConnectionAnalysis: Sendable {
                                  detail: "no answer from the receiver before the trace ended"))
             }
         }
+    }
+
+    /// Measures each side's reaction lag on the handshake (`SenderView`): the time from the
+    /// capture seeing the SYN to seeing the SYN/ACK is the server's; from the SYN/ACK to the
+    /// client's first ACK, the client's. About zero at that side's own capture point.
+    private mutating func noteHandshake(_ s: TraceSegment, direction d: Int) {
+        guard !handshakeDone else { return }
+        if s.isSYN && !s.hasACK {
+            if synTime == nil { synTime = s.time; synDirection = d }
+        } else if s.isSYN {
+            if synAckTime == nil, let syn = synTime, d != synDirection {
+                synAckTime = s.time
+                setLag(s.time - syn, direction: d)
+            }
+        } else if let synAck = synAckTime, d == synDirection {
+            setLag(s.time - synAck, direction: d)
+            handshakeDone = true
+        }
+    }
+
+    private mutating func setLag(_ duration: Duration, direction d: Int) {
+        let lag = Swift.max(0, duration.nanosecondsClamped)
+        if d == 0 { ab.view.lag = lag } else { ba.view.lag = lag }
     }
 
     /// Finishes the connection and drops what only the running analysis needs.
@@ -130,26 +167,54 @@ package struct ConnectionAnalysis: Sendable {
         if violations.count < violationListLimit { violations.append(v) }
     }
 
-    /// Adds the time since the previous packet to each direction's current cause.
+    /// Adds the time since the previous packet to each direction's current cause, delivering
+    /// on the way the receiver reports that reach each sender's view in the meantime.
     private mutating func accrue(until t: Instant) {
-        let span = t - lastTime
-        guard span > .zero else { return }
-        if ab.accountingFrom != nil { ab.limitTime[ab.currentCause.rawValue] += span }
-        if ba.accountingFrom != nil { ba.limitTime[ba.currentCause.rawValue] += span }
+        while true {
+            let dueAB = ab.view.nextDue, dueBA = ba.view.nextDue
+            var next: Instant? = nil
+            if let d = dueAB, d <= t { next = d }
+            if let d = dueBA, d <= t, next.map({ d < $0 }) ?? true { next = d }
+            guard let due = next else { break }
+            accrueSpan(until: due)
+            if dueAB == due { ab.view.deliverNext() } else { ba.view.deliverNext() }
+            refreshCauses()
+        }
+        accrueSpan(until: t)
     }
 
-    /// What holds `x`'s data back now, given what `y` (its receiver) last said.
+    private mutating func accrueSpan(until t: Instant) {
+        let span = t.nanoseconds &- accruedUntil.nanoseconds
+        guard span > 0 else { return }
+        accruedUntil = t
+        if ab.accountingFrom != nil { ab.charge(span) }
+        if ba.accountingFrom != nil { ba.charge(span) }
+    }
+
+    /// Recomputes both directions' causes from their senders' views.
+    private mutating func refreshCauses() {
+        ab.setCause(Self.cause(of: ab, peer: ba))
+        ba.setCause(Self.cause(of: ba, peer: ab))
+    }
+
+    /// What holds `x`'s data back now, judged from what its sender could know: the receiver's
+    /// last report as it reached the sender (`SenderView`), and `x`'s own data at the capture.
+    /// Checked in this order (RFC 9293 §3.8.6.2.1: a sender waits for a full segment's room):
+    /// after its FIN the application has nothing more to send → `app_limited`; the sender believes the window closed, or it is zero, or less than one MSS is left to its
+    /// right edge → `rwnd_limited`; when the room cannot be judged (the receiver's window scale
+    /// is unknown and the raw room is under an MSS) → `uncertain`; data in flight →
+    /// `cwnd_limited`; nothing in flight → `app_limited`.
     static func cause(of x: DirectionStats, peer y: DirectionStats) -> LimitCause {
-        guard let nxt = x.sndNxt else { return .appLimited }
-        if y.lastWindowScaled == 0 { return .rwndLimited }
-        let una = y.highestAck ?? nxt
-        let inFlight = Int32(bitPattern: nxt &- una)
-        guard inFlight > 0 else { return .appLimited }
-        if let edge = y.rightEdge {
-            let room = Int64(Int32(bitPattern: edge &- nxt))
-            if room < Int64(x.effectiveMSS(peerMSS: y.mssOption)) { return .rwndLimited }
+        guard let nxt = x.sndNxt, !x.view.sentFIN else { return .appLimited }
+        if x.view.believesClosed { return .rwndLimited }
+        guard let report = x.view.known else { return .appLimited }
+        if report.window == 0 { return .rwndLimited }
+        let room = Int64(Int32(bitPattern: report.edge &- nxt))
+        if room < Int64(x.effectiveMSS(peerMSS: y.mssOption)) {
+            return report.scaleKnown ? .rwndLimited : .uncertain
         }
-        return .cwndLimited
+        let inFlight = Int32(bitPattern: nxt &- report.ack)
+        return inFlight > 0 ? .cwndLimited : .appLimited
     }
 
     struct Context {
@@ -202,8 +267,8 @@ package struct ConnectionAnalysis: Sendable {
         me.lastWindowScaled = scaledWindow
 
         // Event counts, as tshark's display filters count them.
-        for e in TraceEvent.allCases where !e.wiresharkFlags.isEmpty && !flags.isDisjoint(with: e.wiresharkFlags) {
-            me.events[e] += 1
+        if !flags.isEmpty {
+            for e in TraceEvent.wiresharkEvents where !flags.isDisjoint(with: e.wiresharkFlags) { me.events[e] += 1 }
         }
 
         // Data.
@@ -243,6 +308,9 @@ package struct ConnectionAnalysis: Sendable {
             if ctx.check { checkReceiver(s, me: me, edge: edge, window: scaledWindow, shift: shift, peer: peer, ctx: &ctx) }
             me.rightEdge = edge
             if me.maxRightEdge == nil || gtSeq(edge, me.maxRightEdge ?? 0) { me.maxRightEdge = edge }
+            // The peer (as a sender) learns this report one reaction lag later.
+            let scaleKnown = s.isSYN || ctx.myShift != nil
+            peer.view.receive(ReceiverReport(ack: s.ack, edge: edge, window: scaledWindow, scaleKnown: scaleKnown), at: s.time)
         }
         if let nxt = me.sndNxt, let una = peer.highestAck {
             let inFlight = Int32(bitPattern: nxt &- una)
@@ -314,19 +382,66 @@ package struct ConnectionAnalysis: Sendable {
 
         // Who held the data back: accounting starts with the first data; a stall ends with new data.
         if s.length > 0 && me.accountingFrom == nil { me.accountingFrom = s.time }
+        inferSenderView(s, me: &me, peer: &peer, newData: newData, flags: flags, ctx: &ctx)
         if newData && !flags.contains(.zeroWindowProbe) {
             if let last = me.lastNewDataTime {
                 var best = LimitCause.appLimited
-                var bestTime = Duration.zero
-                for c in LimitCause.allCases {
-                    let t = me.limitTime[c.rawValue] - me.limitTimeAtLastNewData[c.rawValue]
+                var bestTime: Int64 = 0
+                for c in limitCauses {
+                    let t = me.limitTime.nanoseconds(c.rawValue) &- me.limitTimeAtLastNewData.nanoseconds(c.rawValue)
                     if t > bestTime { bestTime = t; best = c }
                 }
-                me.recordStall(Stall(startFrame: me.lastNewDataFrame, start: last, endFrame: s.frame, end: s.time, cause: best))
+                if s.time.nanoseconds &- last.nanoseconds >= minimumStallNanoseconds { me.recordStall(Stall(startFrame: me.lastNewDataFrame, start: last, endFrame: s.frame, end: s.time, cause: best)) }
             }
             me.lastNewDataTime = s.time
             me.lastNewDataFrame = s.frame
             me.limitTimeAtLastNewData = me.limitTime
+        }
+    }
+
+    /// What this segment of the sender (`me`) says about what it knew (`SenderView`): a probe,
+    /// or a retransmission of data the receiver had acknowledged, sent while the sender's view
+    /// was idle shows that a report never reached it; new data shows that it did.
+    private static func inferSenderView(
+        _ s: TraceSegment, me: inout DirectionStats, peer: inout DirectionStats, newData: Bool,
+        flags: TCPAnalysisFlags, ctx: inout Context
+    ) {
+        guard !s.isSYN && !s.isRST else { return }
+        if s.isFIN { me.view.sentFIN = true }
+        let idle = me.view.idle, afterOpening = me.view.idleAfterOpening, idleTime = me.view.idleTime
+        let windowShut = me.view.known?.window == 0, filledWindow = me.view.filledWindow
+        // Linux probes with an empty segment at SND.UNA − 1 (Wireshark: keep_alive); others send
+        // one byte (at the edge of a zero window: zero_window_probe; past an update the sender
+        // never saw, that byte is new data to the capture).
+        let linuxStyle = flags.contains(.keepAlive) && s.length == 0 && !s.isFIN
+        let oneByte = newData && s.length == 1 && idle && afterOpening && idleTime > 0
+        let probe = flags.contains(.zeroWindowProbe) || oneByte
+            || (linuxStyle && (windowShut || (idle && afterOpening)))
+        let retransmitted = !newData && s.length > 0 && !flags.isDisjoint(with: .anyRetransmission)
+        // A sender that filled the window and was told it reopened sends at once; one that sends
+        // only after a retransmission or persist timeout's worth of silence was woken by its
+        // timer, not by the update.
+        let timerWoken = newData && !probe && idle && afterOpening && filledWindow
+            && idleTime >= timerWakeupNanoseconds
+        if idle && idleTime > 0 && (probe || retransmitted || timerWoken) {
+            // RFC 9293 §3.8.6.1 / RFC 6298 §5: neither happens with room and nothing outstanding.
+            if afterOpening || probe {
+                me.moveIdleTime(to: .rwndLimited)
+                if afterOpening {
+                    peer.events[.windowUpdateLost] += 1
+                    ctx.emit("window_update_lost", "the sender \(probe ? "probed" : timerWoken ? "sent only on its timer" : "retransmitted") after the window opened: it never saw the update")
+                }
+            } else {
+                me.moveIdleTime(to: .cwndLimited)
+            }
+        }
+        if s.length > 0 { me.view.filledWindow = flags.contains(.windowFull) }
+        if probe {
+            me.view.believesClosed = true
+            me.view.idle = false
+        } else if newData {
+            me.view.believesClosed = false
+            me.view.idle = false
         }
     }
 
@@ -402,6 +517,11 @@ package struct ConnectionAnalysis: Sendable {
         conf.pendingProbe = (s.frame, s.time, mustAnswer)
     }
 }
+
+/// The shortest retransmission or persist timeout of common stacks (Linux's TCP_RTO_MIN is
+/// 200 ms; RFC 6298 §2.4 allows less than its 1 s minimum, and Linux takes 200 ms), less 25%
+/// for timer slack: a sender silent this long after a window update reached it by a timer.
+let timerWakeupNanoseconds: Int64 = 150_000_000
 
 /// Bytes of TCP options a full-sized segment may lose to (RFC 9293 §3.1: options up to 40 bytes).
 let tcpOptionAllowance: UInt32 = 40

@@ -1,22 +1,58 @@
 import SluiceCore
 
-/// Why a direction's data was not moving, estimated from the trace at the capture point.
+/// Why a direction's data was not moving, judged from what its sender could know
+/// (`SenderView`), whichever end of the wire the capture was taken at.
 package enum LimitCause: Int, CaseIterable, Sendable {
-    /// The receiver's window was zero or too small for another full segment.
+    /// The receiver's window, as the sender knew it, was zero or too small for another full
+    /// segment (also while the sender probes after a window update it never saw).
     case rwndLimited
     /// Data in flight below the receiver's window: the sender waited for ACKs (congestion
-    /// window, loss recovery, RTO).
+    /// window, pacing, loss recovery, RTO; also ACKs lost after the capture point).
     case cwndLimited
     /// Nothing in flight: the sending application had nothing queued.
     case appLimited
+    /// The trace cannot tell: the receiver's window scale is unknown and its raw window leaves
+    /// less than a segment, or the trace ended while the sender was silent after a window update.
+    case uncertain
 
     package var name: String {
         switch self {
         case .rwndLimited: "rwnd_limited"
         case .cwndLimited: "cwnd_limited"
         case .appLimited: "app_limited"
+        case .uncertain: "uncertain"
         }
     }
+}
+
+/// Time charged to each `LimitCause`, stored inline (copied per new data segment for the
+/// stalls, so no array and no allocation).
+/// Nanoseconds, because `Duration` arithmetic is not inlined into this per-packet path.
+package struct CauseTimes: Sendable {
+    private var rwnd: Int64 = 0
+    private var cwnd: Int64 = 0
+    private var app: Int64 = 0
+    private var uncertain: Int64 = 0
+    package init() {}
+    package subscript(_ i: Int) -> Duration { .nanoseconds(nanoseconds(i)) }
+    package func nanoseconds(_ i: Int) -> Int64 {
+        switch i {
+        case LimitCause.rwndLimited.rawValue: rwnd
+        case LimitCause.cwndLimited.rawValue: cwnd
+        case LimitCause.appLimited.rawValue: app
+        default: uncertain
+        }
+    }
+    /// Adds `ns` nanoseconds (negative to take away) to `cause`.
+    @inline(__always) package mutating func add(_ ns: Int64, to cause: LimitCause) {
+        switch cause {
+        case .rwndLimited: rwnd &+= ns
+        case .cwndLimited: cwnd &+= ns
+        case .appLimited: app &+= ns
+        case .uncertain: uncertain &+= ns
+        }
+    }
+    package var total: Duration { .nanoseconds(rwnd &+ cwnd &+ app &+ uncertain) }
 }
 
 /// Min, median and max of the windows one side advertised.
@@ -119,12 +155,14 @@ package struct DirectionStats: Sendable {
     package var pendingLinuxProbe = false
 
     // Who held this side's data back.
-    package var limitTime = [Duration](repeating: .zero, count: LimitCause.allCases.count)
+    package var limitTime = CauseTimes()
     package var accountingFrom: Instant? = nil
     package var currentCause: LimitCause = .appLimited
+    /// What this side's sender could know of its receiver (`SenderView`).
+    var view = SenderView()
     package var lastNewDataFrame = 0
     package var lastNewDataTime: Instant? = nil
-    package var limitTimeAtLastNewData = [Duration](repeating: .zero, count: LimitCause.allCases.count)
+    package var limitTimeAtLastNewData = CauseTimes()
     package var longestStalls: [Stall] = []
 
     /// The advertised-window statistics, frozen when the connection is retired.
@@ -153,6 +191,30 @@ package struct DirectionStats: Sendable {
         case (false, true): return maxPayload
         case (false, false): return 536
         }
+    }
+
+    /// Charges `span` to the current cause.
+    mutating func charge(_ span: Int64) {
+        limitTime.add(span, to: currentCause)
+        if view.idle && currentCause == .appLimited { view.idleTime &+= span }
+    }
+
+    /// The cause from now on; entering `app_limited` starts an idle spell of the sender's view.
+    mutating func setCause(_ c: LimitCause) {
+        if c == .appLimited && currentCause != .appLimited && !view.idle {
+            view.idle = true
+            view.idleTime = 0
+            view.idleAfterOpening = currentCause == .rwndLimited
+        }
+        currentCause = c
+    }
+
+    /// The idle spell was not the application's: its time goes to `cause`, and it ends.
+    mutating func moveIdleTime(to cause: LimitCause) {
+        limitTime.add(-view.idleTime, to: .appLimited)
+        limitTime.add(view.idleTime, to: cause)
+        view.idleTime = 0
+        view.idle = false
     }
 
     mutating func closeEpisode(frame: Int, time: Instant) {
@@ -190,3 +252,6 @@ package let episodeListLimit = 100
 package let stallListLimit = 5
 /// Gaps in new data shorter than this are not stalls (below timer and scheduling noise).
 package let minimumStall: Duration = .milliseconds(1)
+let minimumStallNanoseconds: Int64 = 1_000_000
+/// `LimitCause.allCases`, built once (the synthesized property builds an array per call).
+let limitCauses = LimitCause.allCases

@@ -49,6 +49,10 @@ package enum TraceEvent: Int, CaseIterable, Sendable {
     case linuxZeroWindowProbe
     /// The peer's answer to a Linux zero-window probe: its next segment.
     case linuxZeroWindowProbeAck
+    /// A window update of this side that the peer never saw: after it, the peer probed (either
+    /// style) or retransmitted while the capture showed room and nothing in flight
+    /// (`SenderView`). Counted for the side that sent the update.
+    case windowUpdateLost
 
     /// The JSON key (snake_case), equal to the tshark filter name `tcp.analysis.<name>` for the
     /// events Wireshark defines.
@@ -69,18 +73,22 @@ package enum TraceEvent: Int, CaseIterable, Sendable {
         case .ackLostSegment: "ack_lost_segment"
         case .linuxZeroWindowProbe: "linux_zero_window_probe"
         case .linuxZeroWindowProbeAck: "linux_zero_window_probe_ack"
+        case .windowUpdateLost: "window_update_lost"
         }
     }
 
     /// The tshark display filter that counts the same packets, for the events Wireshark defines.
     package var tsharkFilter: String? {
         switch self {
-        case .linuxZeroWindowProbe, .linuxZeroWindowProbeAck: nil
+        case .linuxZeroWindowProbe, .linuxZeroWindowProbeAck, .windowUpdateLost: nil
         case .lostSegment: "tcp.analysis.lost_segment"
         case .ackLostSegment: "tcp.analysis.ack_lost_segment"
         default: "tcp.analysis.\(name)"
         }
     }
+
+    /// The events Wireshark defines (those with flags), computed once.
+    package static let wiresharkEvents: [TraceEvent] = allCases.filter { !$0.wiresharkFlags.isEmpty }
 
     /// The analysis flags whose presence makes a packet count for this event.
     package var wiresharkFlags: TCPAnalysisFlags {
@@ -98,7 +106,7 @@ package enum TraceEvent: Int, CaseIterable, Sendable {
         case .spuriousRetransmission: .spuriousRetransmission
         case .lostSegment: .lostSegment
         case .ackLostSegment: .ackLostSegment
-        case .linuxZeroWindowProbe, .linuxZeroWindowProbeAck: []
+        case .linuxZeroWindowProbe, .linuxZeroWindowProbeAck, .windowUpdateLost: []
         }
     }
 }

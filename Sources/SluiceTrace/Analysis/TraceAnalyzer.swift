@@ -28,19 +28,24 @@ package final class TraceAnalyzer {
     /// Called after every packet with its analysis and its connection's stream (tests and tools).
     package var onPacket: ((TraceSegment, PacketOutcome, Int) -> Void)?
     package private(set) var recorder: TimeSequenceRecorder?
-    package private(set) var packets = 0
-    package private(set) var firstTime: Instant?
-    package private(set) var lastTime: Instant?
+    package var packets: Int { progress.packets }
+    package var firstTime: Instant? { progress.firstTime }
+    package var lastTime: Instant? { progress.lastTime }
     package private(set) var retiredEarly = 0
+    /// Per-packet counters in one struct: one exclusivity check per packet, not one per field.
+    private var progress = Progress()
     /// Connections tracked now.
     package var liveConnections: Int { index.count }
 
-    private var slots: [ConnectionAnalysis?] = []
+    /// Live connections, boxed so that a packet updates its connection in place (an optional
+    /// array element of this size would be copied out and back for every packet).
+    private var slots: [ConnectionBox?] = []
     private var freeSlots: [Int] = []
     private var index: [ConnectionKey: Int] = [:]
     private var finished: [ConnectionAnalysis] = []
     private var nextStream = 0
-    private var packetsSinceSweep = 0
+    /// The connection of the previous packet (cleared when a connection is retired).
+    private var recent: (key: ConnectionKey?, box: ConnectionBox?) = (nil, nil)
 
     package init(options: TraceOptions = TraceOptions()) {
         self.options = options
@@ -49,35 +54,28 @@ package final class TraceAnalyzer {
 
     /// Analyses the next packet of the capture.
     package func process(_ s: TraceSegment) {
-        packets += 1
-        if firstTime == nil { firstTime = s.time }
-        lastTime = s.time
+        let sweepDue = progress.note(s.time)
         let key = ConnectionKey(s.source, s.destination)
         var reused = false
-        var slot = index[key]
-        // (Tested through the array element in place: copying a connection per packet is costly.)
-        if s.isSYN && !s.hasACK, let i = slot, slots[i]?.isNewConnection(s) == true {
-            retire(slot: i, key: key)
-            slot = nil
+        // Consecutive packets mostly belong to one connection: skip the hash lookup then.
+        var box = recent.key == key ? recent.box : index[key].flatMap { slots[$0] }
+        if s.isSYN && !s.hasACK, let b = box, b.connection.isNewConnection(s) {
+            retire(slot: b.slot, key: key)
+            box = nil
             reused = true
         }
-        let i: Int
-        if let existing = slot {
-            i = existing
-        } else {
-            i = open(ConnectionAnalysis(stream: nextStream, first: s), key: key)
+        if box == nil {
+            box = open(ConnectionAnalysis(stream: nextStream, first: s), key: key)
             nextStream += 1
         }
-        guard let outcome = slots[i]?.process(s, reusedPorts: reused, check: options.check, timeline: timeline) else { return }
+        guard let b = box else { return }
+        recent = (key, b)
+        let outcome = b.process(s, reusedPorts: reused, check: options.check, timeline: timeline)
         if let hook = onPacket { hook(s, outcome, outcome.stream) }
         if let g = options.graphStream, outcome.stream == g {
             recorder?.record(s, outcome: outcome)
         }
-        packetsSinceSweep += 1
-        if packetsSinceSweep >= sweepInterval {
-            packetsSinceSweep = 0
-            sweep(now: s.time)
-        }
+        if sweepDue { sweep(now: s.time) }
     }
 
     /// Ends the analysis: every connection, in tshark's `tcp.stream` order.
@@ -88,25 +86,21 @@ package final class TraceAnalyzer {
                            retiredEarly: retiredEarly, options: options)
     }
 
-    private func open(_ c: ConnectionAnalysis, key: ConnectionKey) -> Int {
+    private func open(_ c: ConnectionAnalysis, key: ConnectionKey) -> ConnectionBox {
         if index.count >= options.maxLiveConnections, let victim = leastRecentlyActive() {
             retiredEarly += 1
             retire(slot: victim.slot, key: victim.key)
         }
-        let i: Int
-        if let f = freeSlots.popLast() {
-            slots[f] = c
-            i = f
-        } else {
-            slots.append(c)
-            i = slots.count - 1
-        }
+        let i = freeSlots.popLast() ?? slots.count
+        let box = ConnectionBox(c, slot: i)
+        if i < slots.count { slots[i] = box } else { slots.append(box) }
         index[key] = i
-        return i
+        return box
     }
 
     private func retire(slot i: Int, key: ConnectionKey) {
-        guard var c = slots[i] else { return }
+        guard var c = slots[i]?.connection else { return }
+        recent = (nil, nil)
         c.retire(check: options.check)
         finished.append(c)
         slots[i] = nil
@@ -117,7 +111,7 @@ package final class TraceAnalyzer {
     private func leastRecentlyActive() -> (slot: Int, key: ConnectionKey)? {
         var best: (slot: Int, key: ConnectionKey, time: Instant, stream: Int)? = nil
         for (key, i) in index {
-            guard let c = slots[i] else { continue }
+            guard let c = slots[i]?.connection else { continue }
             if let b = best, (c.lastTime, c.stream) >= (b.time, b.stream) { continue }
             best = (i, key, c.lastTime, c.stream)
         }
@@ -128,10 +122,50 @@ package final class TraceAnalyzer {
     private func sweep(now: Instant) {
         var done: [(Int, ConnectionKey)] = []
         for (key, i) in index {
-            if let c = slots[i], c.closed, now - c.lastTime >= options.closedLinger { done.append((i, key)) }
+            if let c = slots[i]?.connection, c.closed, now - c.lastTime >= options.closedLinger { done.append((i, key)) }
         }
         done.sort { $0.0 < $1.0 }
         for (i, key) in done { retire(slot: i, key: key) }
+    }
+}
+
+/// A live connection's analysis, updated in place: it lives in memory of its own, so a packet
+/// mutates it through a pointer (a stored property of this size is copied out and back around
+/// a mutating call, about 1.9 KB twice per packet, measured with perf).
+final class ConnectionBox {
+    private let storage: UnsafeMutablePointer<ConnectionAnalysis>
+    let slot: Int
+    init(_ c: ConnectionAnalysis, slot: Int) {
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: c)
+        self.slot = slot
+    }
+    deinit {
+        storage.deinitialize(count: 1)
+        storage.deallocate()
+    }
+    var connection: ConnectionAnalysis { storage.pointee }
+    /// Analyses one packet of this connection, in place.
+    func process(_ s: TraceSegment, reusedPorts: Bool, check: Bool, timeline: ((TimelineEntry) -> Void)?) -> PacketOutcome {
+        storage.pointee.process(s, reusedPorts: reusedPorts, check: check, timeline: timeline)
+    }
+}
+
+/// Packets seen, the first and last times, and the sweep countdown.
+struct Progress {
+    var packets = 0
+    var firstTime: Instant? = nil
+    var lastTime: Instant? = nil
+    var sinceSweep = 0
+    /// Counts a packet at `t`; true when a sweep for quiet closed connections is due.
+    mutating func note(_ t: Instant) -> Bool {
+        packets += 1
+        if firstTime == nil { firstTime = t }
+        lastTime = t
+        sinceSweep += 1
+        guard sinceSweep >= sweepInterval else { return false }
+        sinceSweep = 0
+        return true
     }
 }
 

@@ -9,25 +9,49 @@ package struct ValueHistogram: Sendable {
     package private(set) var min: UInt64 = .max
     package private(set) var max: UInt64 = 0
     private var exact: [UInt64: Int] = [:]
+    private var runValue: UInt64 = 0
+    private var runCount = 0
     private var buckets: [Int: Int] = [:]
-    package private(set) var isExact = true
+    /// The counts are exact (not yet switched to buckets).
+    package var isExact: Bool {
+        var h = self
+        h.flushRun()
+        return h.exactSoFar
+    }
+    private var exactSoFar = true
     let exactLimit: Int
 
     package init(exactLimit: Int = defaultExactLimit) { self.exactLimit = exactLimit }
 
     package mutating func add(_ v: UInt64) {
         count += 1
+        // Windows repeat: a run of one value is counted here and added to the table when the
+        // value changes (one hash per run, not per packet).
+        if v == runValue && runCount > 0 {
+            runCount += 1
+            return
+        }
+        flushRun()
+        runValue = v
+        runCount = 1
         if v < min { min = v }
         if v > max { max = v }
-        if isExact {
-            exact[v, default: 0] += 1
+    }
+
+    /// Adds the pending run to the table.
+    private mutating func flushRun() {
+        guard runCount > 0 else { return }
+        let v = runValue, n = runCount
+        runCount = 0
+        if exactSoFar {
+            exact[v, default: 0] += n
             if exact.count > exactLimit {
-                isExact = false
-                for (value, n) in exact { buckets[Self.bucket(of: value), default: 0] += n }
+                exactSoFar = false
+                for (value, k) in exact { buckets[Self.bucket(of: value), default: 0] += k }
                 exact = [:]
             }
         } else {
-            buckets[Self.bucket(of: v), default: 0] += 1
+            buckets[Self.bucket(of: v), default: 0] += n
         }
     }
 
@@ -35,9 +59,15 @@ package struct ValueHistogram: Sendable {
     /// bound of the bucket holding it, within `relativeError` below the true median.
     package var median: UInt64? {
         guard count > 0 else { return nil }
+        var h = self
+        h.flushRun()
+        return h.flushedMedian
+    }
+
+    private var flushedMedian: UInt64? {
         let rank = (count + 1) / 2
         var seen = 0
-        if isExact {
+        if exactSoFar {
             for v in exact.keys.sorted() {
                 seen += exact[v] ?? 0
                 if seen >= rank { return v }
@@ -52,7 +82,11 @@ package struct ValueHistogram: Sendable {
     }
 
     /// Largest relative error of `median` (0 while exact).
-    package var relativeError: Double { isExact ? 0 : 1.0 / Double(Self.subBuckets) }
+    package var relativeError: Double {
+        var h = self
+        h.flushRun()
+        return h.exactSoFar ? 0 : 1.0 / Double(Self.subBuckets)
+    }
 
     private static let subBuckets = 64
     static func bucket(of v: UInt64) -> Int {

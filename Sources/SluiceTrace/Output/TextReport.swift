@@ -83,8 +83,10 @@ package enum TextReport {
             }
         }
         if d.accountingFrom != nil {
-            let total = d.limitTime.reduce(Duration.zero, +)
-            let parts = LimitCause.allCases.map { c -> String in
+            let total = d.limitTime.total
+            // `uncertain` is listed only when some time could not be attributed.
+            let shownCauses = LimitCause.allCases.filter { $0 != .uncertain || d.limitTime[$0.rawValue] > .zero }
+            let parts = shownCauses.map { c -> String in
                 let t = d.limitTime[c.rawValue]
                 let pct = total > .zero ? t.secondsDouble / total.secondsDouble * 100 : 0
                 return "\(c.name) \(String(format2: t.secondsDouble)) s (\(String(format2: pct))%)"
