@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SluiceTestSupport
 
 /// `sluice-trace --json`'s split of the sender's time (`limited_s` of the sender's direction)
 /// equals `sluice-send --json`'s own (`rwnd_limited_s`, `cwnd_limited_s` + `pacing_limited_s`,
@@ -36,14 +37,17 @@ struct TraceAgreementTests {
         #expect(t.uncertain <= limit, "uncertain: \(text)")
     }
 
-    static func binary(_ name: String) -> String { InteropEnvironment.binaries.appendingPathComponent(name).path }
+    static func binary(_ name: String) -> String { TestEnvironment.binary(name) }
 }
 
 /// Over the UDP-on-loopback link: a slow reader (the demo's shape, shorter).
-@Suite(.enabled(if: LoopbackEnvironment.shouldRun, Comment(rawValue: LoopbackEnvironment.missing ?? "")))
+@Suite(TraceAgreementLoopbackTests.prerequisites.trait)
 struct TraceAgreementLoopbackTests {
+    static let prerequisites = Prerequisites("trace agreement tests over UDP",
+                                             missing: Prerequisites.missingBinaries(["sluice-send", "sluice-recv", "sluice-trace"]))
+
     @Test func slowReaderOverUDP() throws {
-        guard LoopbackEnvironment.ready() else { return }
+        guard Self.prerequisites.ready() else { return }
         let dir = try makeScratchDirectory("agree-udp")
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = try freeUDPPort()
@@ -70,15 +74,16 @@ struct TraceAgreementLoopbackTests {
 /// Over TUN against the Linux kernel: Sluice sends to a kernel receiver that reads in bursts
 /// with pauses (a slow reader), without and with 2% loss each way. The receiver-side capture
 /// is tcpdump on the TUN device inside the namespace (the kernel's end of the wire).
-@Suite(.enabled(if: InteropEnvironment.shouldRun, Comment(rawValue: InteropEnvironment.missing ?? "")))
+@Suite(TraceAgreementKernelTests.prerequisites.trait)
 struct TraceAgreementKernelTests {
+    static let prerequisites = Prerequisites("trace agreement tests over TUN", missing:
+        TestNamespace.missingPrerequisites(tools: ["ip", "nft", "ethtool", "python3", "tcpdump"])
+            + Prerequisites.missingBinaries(["sluice-send", "sluice-trace"]))
+
     @Test(arguments: [0, 2])
     func sluiceSenderToSlowKernelReader(lossPercent: Int) throws {
-        guard InteropEnvironment.ready() else { return }
-        guard let tcpdump = InteropEnvironment.which("tcpdump") else {
-            if InteropEnvironment.isCI { Issue.record("CI is set but tcpdump is missing (tools/test installs it)") }
-            return
-        }
+        guard Self.prerequisites.ready() else { return }
+        let tcpdump = TestEnvironment.which("tcpdump") ?? "tcpdump"
         let label = "agree-tun-\(lossPercent)"
         let dir = try makeScratchDirectory(label)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -90,8 +95,8 @@ struct TraceAgreementKernelTests {
         let capture = try namespace.spawn("tcpdump", in: dir, tcpdump, ["-i", namespace.device, "-n", "-s", "128", "-U", "-w", kernelPcap, "tcp"])
         defer { capture.kill() }
         #expect(capture.waitForOutput(seconds: 10) { $0.stderr.contains("listening") }, "\(capture.transcript)")
-        let server = try namespace.spawn("kernel-receiver", in: dir, InteropEnvironment.python, [
-            InteropEnvironment.repository.appendingPathComponent("tools/interop/kernel-receiver.py").path,
+        let server = try namespace.spawn("kernel-receiver", in: dir, TestEnvironment.python, [
+            TestEnvironment.repositoryPath("tools/interop/kernel-receiver.py"),
             "--listen", "\(namespace.kernelAddress):\(port)", "--rcvbuf", "8192", "--burst", "65536", "--pause", "0.5",
             "--timeout", "90",
         ])

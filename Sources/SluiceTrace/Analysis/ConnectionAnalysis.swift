@@ -172,6 +172,7 @@ package struct ConnectionAnalysis: Sendable {
     private mutating func accrue(until t: Instant) {
         while true {
             let dueAB = ab.view.nextDue, dueBA = ba.view.nextDue
+            if dueAB == nil && dueBA == nil { break }
             var next: Instant? = nil
             if let d = dueAB, d <= t { next = d }
             if let d = dueBA, d <= t, next.map({ d < $0 }) ?? true { next = d }
@@ -193,8 +194,8 @@ package struct ConnectionAnalysis: Sendable {
 
     /// Recomputes both directions' causes from their senders' views.
     private mutating func refreshCauses() {
-        ab.setCause(Self.cause(of: ab, peer: ba))
-        ba.setCause(Self.cause(of: ba, peer: ab))
+        ab.setCause(ab.judgedCause(peerMSS: ba.mssOption))
+        ba.setCause(ba.judgedCause(peerMSS: ab.mssOption))
     }
 
     /// What holds `x`'s data back now, judged from what its sender could know: the receiver's
@@ -205,16 +206,7 @@ package struct ConnectionAnalysis: Sendable {
     /// is unknown and the raw room is under an MSS) → `uncertain`; data in flight →
     /// `cwnd_limited`; nothing in flight → `app_limited`.
     static func cause(of x: DirectionStats, peer y: DirectionStats) -> LimitCause {
-        guard let nxt = x.sndNxt, !x.view.sentFIN else { return .appLimited }
-        if x.view.believesClosed { return .rwndLimited }
-        guard let report = x.view.known else { return .appLimited }
-        if report.window == 0 { return .rwndLimited }
-        let room = Int64(Int32(bitPattern: report.edge &- nxt))
-        if room < Int64(x.effectiveMSS(peerMSS: y.mssOption)) {
-            return report.scaleKnown ? .rwndLimited : .uncertain
-        }
-        let inFlight = Int32(bitPattern: nxt &- report.ack)
-        return inFlight > 0 ? .cwndLimited : .appLimited
+        x.judgedCause(peerMSS: y.mssOption)
     }
 
     struct Context {

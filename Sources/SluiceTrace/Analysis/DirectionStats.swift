@@ -193,6 +193,20 @@ package struct DirectionStats: Sendable {
         }
     }
 
+    /// `ConnectionAnalysis.cause(of:peer:)` for this direction (in place: no copy per packet).
+    func judgedCause(peerMSS: UInt16?) -> LimitCause {
+        guard let nxt = sndNxt, !view.sentFIN else { return .appLimited }
+        if view.believesClosed { return .rwndLimited }
+        guard let report = view.known else { return .appLimited }
+        if report.window == 0 { return .rwndLimited }
+        let room = Int64(Int32(bitPattern: report.edge &- nxt))
+        if room < Int64(effectiveMSS(peerMSS: peerMSS)) {
+            return report.scaleKnown ? .rwndLimited : .uncertain
+        }
+        let inFlight = Int32(bitPattern: nxt &- report.ack)
+        return inFlight > 0 ? .cwndLimited : .appLimited
+    }
+
     /// Charges `span` to the current cause.
     mutating func charge(_ span: Int64) {
         limitTime.add(span, to: currentCause)
