@@ -40,14 +40,20 @@ struct TraceAgreementTests {
     static func binary(_ name: String) -> String { TestEnvironment.binary(name) }
 }
 
-/// Over the UDP-on-loopback link: a slow reader (the demo's shape, shorter).
-@Suite(TraceAgreementLoopbackTests.prerequisites.trait)
-struct TraceAgreementLoopbackTests {
-    static let prerequisites = Prerequisites("trace agreement tests over UDP",
-                                             missing: Prerequisites.missingBinaries(["sluice-send", "sluice-recv", "sluice-trace"]))
+/// What the agreement tests need: the built binaries; over TUN also root and the tools.
+enum TraceAgreementPrerequisites {
+    static let udp = Prerequisites("trace agreement tests over UDP",
+                                   missing: Prerequisites.missingBinaries(["sluice-send", "sluice-recv", "sluice-trace"]))
+    static let tun = Prerequisites("trace agreement tests over TUN", missing:
+        TestNamespace.missingPrerequisites(tools: ["ip", "nft", "ethtool", "python3", "tcpdump"])
+            + Prerequisites.missingBinaries(["sluice-send", "sluice-trace"]))
+}
 
+/// Over the UDP-on-loopback link: a slow reader (the demo's shape, shorter).
+@Suite(TraceAgreementPrerequisites.udp.trait)
+struct TraceAgreementLoopbackTests {
     @Test func slowReaderOverUDP() throws {
-        guard Self.prerequisites.ready() else { return }
+        guard TraceAgreementPrerequisites.udp.ready() else { return }
         let dir = try makeScratchDirectory("agree-udp")
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = try freeUDPPort()
@@ -74,15 +80,11 @@ struct TraceAgreementLoopbackTests {
 /// Over TUN against the Linux kernel: Sluice sends to a kernel receiver that reads in bursts
 /// with pauses (a slow reader), without and with 2% loss each way. The receiver-side capture
 /// is tcpdump on the TUN device inside the namespace (the kernel's end of the wire).
-@Suite(TraceAgreementKernelTests.prerequisites.trait)
+@Suite(TraceAgreementPrerequisites.tun.trait)
 struct TraceAgreementKernelTests {
-    static let prerequisites = Prerequisites("trace agreement tests over TUN", missing:
-        TestNamespace.missingPrerequisites(tools: ["ip", "nft", "ethtool", "python3", "tcpdump"])
-            + Prerequisites.missingBinaries(["sluice-send", "sluice-trace"]))
-
     @Test(arguments: [0, 2])
     func sluiceSenderToSlowKernelReader(lossPercent: Int) throws {
-        guard Self.prerequisites.ready() else { return }
+        guard TraceAgreementPrerequisites.tun.ready() else { return }
         let tcpdump = TestEnvironment.which("tcpdump") ?? "tcpdump"
         let label = "agree-tun-\(lossPercent)"
         let dir = try makeScratchDirectory(label)

@@ -21,6 +21,12 @@ import SluiceCore
         return try #require(r.connections.first, "\(name): no connection")
     }
 
+    /// A direction's time by cause, in seconds: rwnd, cwnd, app, uncertain.
+    static func split(_ d: DirectionStats) -> (Double, Double, Double, Double) {
+        (d.limitTime[LimitCause.rwndLimited.rawValue].secondsDouble, d.limitTime[LimitCause.cwndLimited.rawValue].secondsDouble,
+         d.limitTime[LimitCause.appLimited.rawValue].secondsDouble, d.limitTime[LimitCause.uncertain.rawValue].secondsDouble)
+    }
+
     /// The sender's "limited by" line of its text summary: receiver window, congestion window,
     /// pacer, application, in seconds; and the transfer's seconds.
     static func senderSummary(_ name: String) throws -> (rwnd: Double, cwnd: Double, pacing: Double, app: Double, seconds: Double) {
@@ -43,11 +49,7 @@ import SluiceCore
     @Test func demoSenderSideAgreesWithTheSendersSummary() throws {
         let c = try Self.analyze("demo-bd3ebd5-send.pcap")
         let summary = try Self.senderSummary("demo-bd3ebd5-summary.txt")
-        let d = c.ab   // sluice-send opened the connection
-        let rwnd = d.limitTime[LimitCause.rwndLimited.rawValue].secondsDouble
-        let cwnd = d.limitTime[LimitCause.cwndLimited.rawValue].secondsDouble
-        let app = d.limitTime[LimitCause.appLimited.rawValue].secondsDouble
-        let uncertain = d.limitTime[LimitCause.uncertain.rawValue].secondsDouble
+        let (rwnd, cwnd, app, uncertain) = Self.split(c.ab)   // sluice-send opened the connection
         let text = "trace rwnd \(rwnd) cwnd \(cwnd) app \(app) uncertain \(uncertain); sender rwnd \(summary.rwnd) cwnd \(summary.cwnd) pacer \(summary.pacing) app \(summary.app) in \(summary.seconds) s"
         print("demo sender side: \(text)")
         #expect(abs(rwnd - summary.rwnd) <= 0.05 * summary.seconds, "\(text)")
@@ -59,9 +61,7 @@ import SluiceCore
     @Test func demoReceiverSideAgreesWithTheSendersSummary() throws {
         let c = try Self.analyze("demo-bd3ebd5-recv.pcap")
         let summary = try Self.senderSummary("demo-bd3ebd5-summary.txt")
-        let d = c.ab
-        let rwnd = d.limitTime[LimitCause.rwndLimited.rawValue].secondsDouble
-        let app = d.limitTime[LimitCause.appLimited.rawValue].secondsDouble
+        let (rwnd, _, app, _) = Self.split(c.ab)
         let text = "trace rwnd \(rwnd) app \(app); sender rwnd \(summary.rwnd) app \(summary.app) in \(summary.seconds) s"
         print("demo receiver side: \(text)")
         #expect(abs(rwnd - summary.rwnd) <= 0.10 * summary.seconds, "\(text)")
@@ -73,9 +73,7 @@ import SluiceCore
         let duration = (c.lastTime - c.firstTime).secondsDouble
         let sender = c.ab       // the kernel connected and sent
         let receiver = c.ba     // sluice-recv
-        let app = sender.limitTime[LimitCause.appLimited.rawValue].secondsDouble
-        let rwnd = sender.limitTime[LimitCause.rwndLimited.rawValue].secondsDouble
-        let uncertain = sender.limitTime[LimitCause.uncertain.rawValue].secondsDouble
+        let (rwnd, _, app, uncertain) = Self.split(sender)
         let lost = receiver.events[.windowUpdateLost]
         let text = "duration \(duration) s: rwnd \(rwnd) app \(app) uncertain \(uncertain), window updates lost \(lost)"
         print("receiver side with loss: \(text)")

@@ -17,6 +17,19 @@ import SluiceCore
         (d.limitTime[c.rawValue].secondsDouble * 1000).rounded()
     }
 
+    /// Captured at the receiver B (it answers the SYN at once; A's ACK comes 20 ms after the
+    /// SYN/ACK: A's reaction lag is 20 ms): A fills B's 2,920-byte window, B closes it.
+    static func receiverSideZeroWindow() -> TraceScenario {
+        var s = TraceScenario()
+        s.send(.a, atMs: 0, flags: .syn, window: 64_000, mss: 1460)
+        s.send(.b, atMs: 0.1, flags: [.syn, .ack], window: 2_920, mss: 1460)
+        s.send(.a, atMs: 20.1, window: 64_000)
+        s.send(.a, atMs: 20.2, window: 64_000, length: 1460)
+        s.send(.a, atMs: 20.3, window: 64_000, length: 1460)           // fills the window
+        s.send(.b, atMs: 20.4, window: 0)                              // zero window
+        return s
+    }
+
     /// The receiver's window keeps 312 bytes (less than one MSS) open and nothing is in flight:
     /// the sender waits for the window, not for its application (the demo's case).
     @Test func lessThanOneMSSLeftWinsOverNothingInFlight() throws {
@@ -39,13 +52,7 @@ import SluiceCore
     /// sends Linux's probe (empty, SND.UNA − 1): the update never reached A. The silence is
     /// `rwnd_limited`, the update counts as lost, and A is `rwnd_limited` until its next data.
     @Test func windowUpdateFollowedByALinuxProbeWasLost() throws {
-        var s = TraceScenario()
-        s.send(.a, atMs: 0, flags: .syn, window: 64_000, mss: 1460)
-        s.send(.b, atMs: 0.1, flags: [.syn, .ack], window: 2_920, mss: 1460)
-        s.send(.a, atMs: 20.1, window: 64_000)
-        s.send(.a, atMs: 20.2, window: 64_000, length: 1460)
-        s.send(.a, atMs: 20.3, window: 64_000, length: 1460)           // fills the window
-        s.send(.b, atMs: 20.4, window: 0)                              // zero window
+        var s = Self.receiverSideZeroWindow()
         s.send(.b, atMs: 100, window: 2_920)                           // update: lost after the capture
         s.send(.a, atMs: 500, seq: s.nextA &- 1, window: 64_000, advance: false)   // Linux probe
         s.send(.b, atMs: 500.1, window: 2_920)                         // answers with the window
@@ -62,13 +69,7 @@ import SluiceCore
     /// The same update, answered by A one reaction lag later with new data: it arrived; the
     /// lag is `rwnd_limited` (A could not know sooner), and nothing is counted lost.
     @Test func windowUpdateAnsweredOneLagLaterArrived() throws {
-        var s = TraceScenario()
-        s.send(.a, atMs: 0, flags: .syn, window: 64_000, mss: 1460)
-        s.send(.b, atMs: 0.1, flags: [.syn, .ack], window: 2_920, mss: 1460)
-        s.send(.a, atMs: 20.1, window: 64_000)
-        s.send(.a, atMs: 20.2, window: 64_000, length: 1460)
-        s.send(.a, atMs: 20.3, window: 64_000, length: 1460)
-        s.send(.b, atMs: 20.4, window: 0)
+        var s = Self.receiverSideZeroWindow()
         s.send(.b, atMs: 100, window: 2_920)
         s.send(.a, atMs: 120, window: 64_000, length: 1460)
         s.send(.b, atMs: 121, window: 2_920)
