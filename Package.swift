@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "CSluiceMalloc"),
         .target(name: "CSluiceAllocCounter"),
         .executableTarget(name: "sluice-bench", dependencies: [
-            "SluiceCore", "SluiceHarness", "SluiceRandom", "CSluiceMalloc", "CSluiceAllocCounter",
+            "SluiceCore", "SluiceHarness", "SluiceFormat", "SluiceRandom", "CSluiceMalloc", "CSluiceAllocCounter",
         ]),
 
         .executableTarget(name: "sluice-http", dependencies: [

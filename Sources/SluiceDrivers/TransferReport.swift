@@ -72,11 +72,7 @@ package struct TransferReport: Sendable {
             ("app_limited_s", number(appLimitedSeconds, 6)),
         ]
         if let srtt = smoothedRTTMilliseconds { fields.append(("srtt_ms", number(srtt, 3))) }
-        var w = JSONWriter(layout: .compact)
-        w.beginObject()
-        for (key, literal) in fields { w.raw(key, literal) }
-        w.endObject()
-        return w.text
+        return JSONWriter.object(fields, layout: .compact)
     }
 
     /// A few lines for people.

@@ -65,6 +65,15 @@ package struct JSONWriter {
         text += "\n" + String(repeating: "  ", count: needsComma.count - 1)
     }
 
+    /// One object of `(key, literal)` fields (literals already formatted: `quote(s)`, numbers).
+    package static func object(_ fields: [(String, String)], layout: Layout) -> String {
+        var w = JSONWriter(layout: layout)
+        w.beginObject()
+        for (key, literal) in fields { w.raw(key, literal) }
+        w.endObject()
+        return w.text
+    }
+
     /// A JSON string literal: quotes, backslashes and control characters escaped.
     package static func quote(_ s: String) -> String {
         var out = "\""

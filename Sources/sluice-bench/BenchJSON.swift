@@ -1,42 +1,24 @@
-/// One JSON object for `--json` output, written without Foundation: keys in insertion order,
-/// numbers, strings and booleans.
+import SluiceFormat
+
+/// One JSON object for `--json` output, on one line: keys in insertion order, numbers (4
+/// decimals), strings and booleans, written by the package's JSON writer.
 struct BenchJSON {
-    private var fields: [String] = []
+    private var fields: [(String, String)] = []
 
     mutating func add(_ key: String, _ value: Double) {
-        fields.append("\(quoted(key)): \(value.isFinite ? formatted(value, 4) : "null")")
+        fields.append((key, value.isFinite ? formatted(value, 4) : "null"))
     }
 
-    mutating func add(_ key: String, _ value: Int) {
-        fields.append("\(quoted(key)): \(value)")
-    }
+    mutating func add(_ key: String, _ value: Int) { fields.append((key, "\(value)")) }
 
-    mutating func add(_ key: String, _ value: String) {
-        fields.append("\(quoted(key)): \(quoted(value))")
-    }
+    mutating func add(_ key: String, _ value: String) { fields.append((key, JSONWriter.quote(value))) }
 
-    mutating func add(_ key: String, _ value: Bool) {
-        fields.append("\(quoted(key)): \(value)")
-    }
+    mutating func add(_ key: String, _ value: Bool) { fields.append((key, "\(value)")) }
 
     /// Adds `value`, or `null` when it is nil.
     mutating func add(_ key: String, _ value: Double?) {
-        if let value { add(key, value) } else { fields.append("\(quoted(key)): null") }
+        if let value { add(key, value) } else { fields.append((key, "null")) }
     }
 
-    var text: String { "{" + fields.joined(separator: ", ") + "}" }
-
-    private func quoted(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if c.value < 0x20 { out += "\\u00" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + "\""
-    }
+    var text: String { JSONWriter.object(fields, layout: .compact) }
 }

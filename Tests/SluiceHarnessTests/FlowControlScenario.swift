@@ -100,3 +100,22 @@ extension PacketFilters {
         }
     }
 }
+
+extension FlowScenario {
+    /// A lost window update: a 5 ms, 100 Mbit/s link; a 64 KiB receive buffer read 64 KiB every
+    /// 100 ms, the reader paused from `pauseStart` to `pauseEnd`; the first window-opening ACK
+    /// at or after `pauseEnd` dropped. `configureReceiver` runs after the 64 KiB buffer is set.
+    static func lostWindowUpdate(seed: UInt64, count: Int, pauseStart: Instant, pauseEnd: Instant,
+                                 sender configureSender: (inout ConnectionConfig) -> Void = { _ in },
+                                 receiver configureReceiver: (inout ConnectionConfig) -> Void = { _ in }) throws -> FlowScenario {
+        let s = try FlowScenario(
+            seed: seed, count: count,
+            link: LinkConfig(latency: .milliseconds(5), rate: 100_000_000),
+            readPolicy: .throttled(64 * 1024, every: .milliseconds(100),
+                                   pauses: [ReadPause(at: pauseStart, for: pauseEnd - pauseStart)]),
+            sender: configureSender,
+            receiver: { $0.receiveBufferSize = 64 * 1024; configureReceiver(&$0) })
+        s.backward.dropFilter = PacketFilters.dropFirstWindowOpening(after: pauseEnd)
+        return s
+    }
+}

@@ -48,13 +48,7 @@ import Testing
     /// interval (`FlowControlWindowUpdateTests` shows more than a second without the repeat).
     @Test func droppedWindowUpdateIsRepeatedAfterTwoRoundTrips() throws {
         let pauseEnd = Instant.seconds(3)
-        let s = try FlowScenario(
-            seed: 23, count: 1 << 20,
-            link: LinkConfig(latency: .milliseconds(5), rate: 100_000_000),
-            readPolicy: .throttled(64 * 1024, every: .milliseconds(100),
-                                   pauses: [ReadPause(at: .seconds(1), for: .seconds(2))]),
-            receiver: { $0.receiveBufferSize = 64 * 1024 })
-        s.backward.dropFilter = PacketFilters.dropFirstWindowOpening(after: pauseEnd)
+        let s = try FlowScenario.lostWindowUpdate(seed: 23, count: 1 << 20, pauseStart: .seconds(1), pauseEnd: pauseEnd)
         try s.runToCompletion(timeLimit: .seconds(60))
         #expect(s.bulkReceiver.isComplete)
         #expect(s.backward.counters.droppedFilter == 1)

@@ -11,16 +11,10 @@ import Testing
         let pauseEnd = Instant.seconds(11)
         // The reader takes up to a whole buffer per tick, so after the pause one read empties
         // it and no further read (hence no further update) follows until new data comes.
-        let s = try FlowScenario(
-            seed: 21, count: 2 << 20,
-            link: LinkConfig(latency: .milliseconds(5), rate: 100_000_000),
-            readPolicy: .throttled(64 * 1024, every: .milliseconds(100),
-                                   pauses: [ReadPause(at: pauseStart, for: pauseEnd - pauseStart)]),
-            // Without the receiver's repetition of the update (issue 10), so the probe path is
-            // what recovers (`FlowControlSmallBufferTests` covers the repetition).
-            receiver: { $0.receiveBufferSize = 64 * 1024; $0.flowControl.windowUpdateRepeats = 0 })
-        // Drop the first window-opening ACK the receiver sends after the pause.
-        s.backward.dropFilter = PacketFilters.dropFirstWindowOpening(after: pauseEnd)
+        // Without the receiver's repetition of the update (issue 10), so the probe path is
+        // what recovers (`FlowControlSmallBufferTests` covers the repetition).
+        let s = try FlowScenario.lostWindowUpdate(seed: 21, count: 2 << 20, pauseStart: pauseStart, pauseEnd: pauseEnd,
+                                                  receiver: { $0.flowControl.windowUpdateRepeats = 0 })
         try s.runToCompletion(timeLimit: .seconds(120))
 
         #expect(s.bulkReceiver.isComplete)
@@ -46,14 +40,9 @@ import Testing
     /// §3.10.7.4: an unacceptable segment gets an ACK) and the transfer resumes the same way.
     @Test func emptyProbesBelowUnaAlsoRecover() throws {
         let pauseEnd = Instant.seconds(6)
-        let s = try FlowScenario(
-            seed: 22, count: 2 << 20,
-            link: LinkConfig(latency: .milliseconds(5), rate: 100_000_000),
-            readPolicy: .throttled(64 * 1024, every: .milliseconds(100),
-                                   pauses: [ReadPause(at: .seconds(1), for: .seconds(5))]),
-            sender: { $0.flowControl.zeroWindowProbeStyle = .emptyBelowUnacknowledged },
-            receiver: { $0.receiveBufferSize = 64 * 1024; $0.flowControl.windowUpdateRepeats = 0 })
-        s.backward.dropFilter = PacketFilters.dropFirstWindowOpening(after: pauseEnd)
+        let s = try FlowScenario.lostWindowUpdate(seed: 22, count: 2 << 20, pauseStart: .seconds(1), pauseEnd: pauseEnd,
+                                                  sender: { $0.flowControl.zeroWindowProbeStyle = .emptyBelowUnacknowledged },
+                                                  receiver: { $0.flowControl.windowUpdateRepeats = 0 })
         try s.runToCompletion(timeLimit: .seconds(120))
         #expect(s.bulkReceiver.isComplete)
         // Probes are empty segments one below what the receiver has acknowledged.

@@ -29,35 +29,33 @@ struct KernelInteropTests {
     /// The kernel sends 1 MB to sluice-recv, whose application reads 4 KiB at a time at
     /// 2 Mbit/s through a 16 KiB receive buffer: the transfer completes with identical bytes.
     private func kernelToSluice(lossPercent: Int, label: String) throws {
-        let dir = try makeScratchDirectory(label)
-        let namespace = try TestNamespace(lossPercent: lossPercent)
-        defer { namespace.close() }
-        let pcap = dir.appendingPathComponent("sluice-recv.pcap").path
-        let port = 5001
-        let receiver = try namespace.spawn("sluice-recv", in: dir, binary("sluice-recv"), [
-            "--tun", namespace.device, "--listen", "\(namespace.sluiceAddress):\(port)",
-            "--rcvbuf", "16KiB", "--read-rate", "2mbit", "--read-chunk", "4KiB",
-            "--pcap", pcap, "--json", "--once",
-        ])
-        defer { receiver.kill() }
-        #expect(receiver.waitForOutput(seconds: 10) { $0.stderr.contains("listening") }, "\(receiver.transcript)")
-        let client = try namespace.spawn("kernel-client", in: dir, TestEnvironment.python, [
-            script("kernel-client.py"), "--connect", "\(namespace.sluiceAddress):\(port)",
-            "--bytes", "1000000", "--seed", "\(lossPercent + 11)", "--timeout", "90",
-        ])
-        defer { client.kill() }
-        let (sent, received, transcript) = try expectExits(client, status: 0, within: 100, then: receiver, status: 0, within: 10)
-        #expect(received["result"] as? String == "completed", "\(transcript)")
-        #expect(received["bytes"] as? Int == 1_000_000)
-        #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")
-        #expect((received["peak_buffer_bytes"] as? Int ?? .max) <= 16 * 1024, "receive buffer bound: \(transcript)")
-        if lossPercent == 0 {
-            // A 16 KiB buffer read at 2 Mbit/s against a kernel sender: the window closes.
-            #expect((received["zero_window_episodes"] as? Int ?? 0) >= 1, "\(transcript)")
+        try inNamespace(lossPercent: lossPercent, label: label) { dir, namespace in
+            let pcap = dir.appendingPathComponent("sluice-recv.pcap").path
+            let port = 5001
+            let receiver = try namespace.spawn("sluice-recv", in: dir, binary("sluice-recv"), [
+                "--tun", namespace.device, "--listen", "\(namespace.sluiceAddress):\(port)",
+                "--rcvbuf", "16KiB", "--read-rate", "2mbit", "--read-chunk", "4KiB",
+                "--pcap", pcap, "--json", "--once",
+            ])
+            defer { receiver.kill() }
+            #expect(receiver.waitForOutput(seconds: 10) { $0.stderr.contains("listening") }, "\(receiver.transcript)")
+            let client = try namespace.spawn("kernel-client", in: dir, TestEnvironment.python, [
+                script("kernel-client.py"), "--connect", "\(namespace.sluiceAddress):\(port)",
+                "--bytes", "1000000", "--seed", "\(lossPercent + 11)", "--timeout", "90",
+            ])
+            defer { client.kill() }
+            let (sent, received, transcript) = try expectExits(client, status: 0, within: 100, then: receiver, status: 0, within: 10)
+            #expect(received["result"] as? String == "completed", "\(transcript)")
+            #expect(received["bytes"] as? Int == 1_000_000)
+            #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")
+            #expect((received["peak_buffer_bytes"] as? Int ?? .max) <= 16 * 1024, "receive buffer bound: \(transcript)")
+            if lossPercent == 0 {
+                // A 16 KiB buffer read at 2 Mbit/s against a kernel sender: the window closes.
+                #expect((received["zero_window_episodes"] as? Int ?? 0) >= 1, "\(transcript)")
+            }
+            print("interop \(label): \(received["bytes"] ?? 0) bytes in \(received["seconds"] ?? 0) s, goodput \(received["goodput_bps"] ?? 0) bit/s, window updates \(received["window_updates_sent"] ?? 0), loss \(lossPercent)%")
+            try expectCleanCapture(pcap)
         }
-        print("interop \(label): \(received["bytes"] ?? 0) bytes in \(received["seconds"] ?? 0) s, goodput \(received["goodput_bps"] ?? 0) bit/s, window updates \(received["window_updates_sent"] ?? 0), loss \(lossPercent)%")
-        try expectCleanCapture(pcap)
-        try? FileManager.default.removeItem(at: dir)
     }
 
     /// sluice-send offers 256 KiB to a kernel receiver with a 4 KiB SO_RCVBUF that reads 64 KiB,
@@ -65,43 +63,52 @@ struct KernelInteropTests {
     /// window edge (tshark: `tcp.analysis.zero_window_probe`), the kernel answers each probe,
     /// and the bytes arrive intact.
     private func sluiceToKernel(lossPercent: Int, label: String) throws {
-        let dir = try makeScratchDirectory(label)
-        let namespace = try TestNamespace(lossPercent: lossPercent)
-        defer { namespace.close() }
-        let pcap = dir.appendingPathComponent("sluice-send.pcap").path
-        let port = 5002
-        let server = try namespace.spawn("kernel-receiver", in: dir, TestEnvironment.python, [
-            script("kernel-receiver.py"), "--listen", "\(namespace.kernelAddress):\(port)",
-            "--rcvbuf", "4096", "--burst", "65536", "--pause", "1.2", "--timeout", "90",
-        ])
-        defer { server.kill() }
-        #expect(server.waitForOutput(seconds: 10) { $0.stdout.contains("listening") }, "\(server.transcript)")
-        let sender = try namespace.spawn("sluice-send", in: dir, binary("sluice-send"), [
-            "--tun", namespace.device, "--local", namespace.sluiceAddress,
-            "--connect", "\(namespace.kernelAddress):\(port)",
-            "--bytes", "256KiB", "--seed", "\(lossPercent + 21)", "--pcap", pcap, "--json",
-        ])
-        defer { sender.kill() }
-        let (sent, received, transcript) = try expectExits(sender, status: 0, within: 100, then: server, status: 0, within: 10)
-        #expect(sent["result"] as? String == "completed", "\(transcript)")
-        #expect(received["bytes"] as? Int == 256 * 1024, "\(transcript)")
-        #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")
-        let frames = try expectCleanCapture(pcap)
-        let probes = frames.filter(\.zeroWindowProbe).count
-        let answers = frames.filter(\.zeroWindowProbeAck).count
-        print("interop \(label): \(sent["bytes"] ?? 0) bytes in \(sent["seconds"] ?? 0) s, goodput \(sent["goodput_bps"] ?? 0) bit/s, probes sent \(sent["probes_sent"] ?? 0) (tshark: \(probes) probes, \(answers) answered), retransmitted \(sent["retransmitted_bytes"] ?? 0) B, loss \(lossPercent)%")
-        if lossPercent == 0 {
-            // The receiver pauses 1.2 s with a full buffer at least 3 times: probes must appear,
-            // and with no loss every one is answered.
-            #expect(probes >= 1, "no zero-window probe in \(pcap)")
-            #expect((sent["zero_window_episodes"] as? Int ?? 0) >= 1, "\(transcript)")
-            #expect((sent["probes_answered"] as? Int ?? 0) >= 1, "\(transcript)")
-            #expect(answers == probes, "\(probes) probes but \(answers) answers in \(pcap)")
+        try inNamespace(lossPercent: lossPercent, label: label) { dir, namespace in
+            let pcap = dir.appendingPathComponent("sluice-send.pcap").path
+            let port = 5002
+            let server = try namespace.spawn("kernel-receiver", in: dir, TestEnvironment.python, [
+                script("kernel-receiver.py"), "--listen", "\(namespace.kernelAddress):\(port)",
+                "--rcvbuf", "4096", "--burst", "65536", "--pause", "1.2", "--timeout", "90",
+            ])
+            defer { server.kill() }
+            #expect(server.waitForOutput(seconds: 10) { $0.stdout.contains("listening") }, "\(server.transcript)")
+            let sender = try namespace.spawn("sluice-send", in: dir, binary("sluice-send"), [
+                "--tun", namespace.device, "--local", namespace.sluiceAddress,
+                "--connect", "\(namespace.kernelAddress):\(port)",
+                "--bytes", "256KiB", "--seed", "\(lossPercent + 21)", "--pcap", pcap, "--json",
+            ])
+            defer { sender.kill() }
+            let (sent, received, transcript) = try expectExits(sender, status: 0, within: 100, then: server, status: 0, within: 10)
+            #expect(sent["result"] as? String == "completed", "\(transcript)")
+            #expect(received["bytes"] as? Int == 256 * 1024, "\(transcript)")
+            #expect(received["sha256"] as? String == sent["sha256"] as? String, "\(transcript)")
+            let frames = try expectCleanCapture(pcap)
+            let probes = frames.filter(\.zeroWindowProbe).count
+            let answers = frames.filter(\.zeroWindowProbeAck).count
+            print("interop \(label): \(sent["bytes"] ?? 0) bytes in \(sent["seconds"] ?? 0) s, goodput \(sent["goodput_bps"] ?? 0) bit/s, probes sent \(sent["probes_sent"] ?? 0) (tshark: \(probes) probes, \(answers) answered), retransmitted \(sent["retransmitted_bytes"] ?? 0) B, loss \(lossPercent)%")
+            if lossPercent == 0 {
+                // The receiver pauses 1.2 s with a full buffer at least 3 times: probes must appear,
+                // and with no loss every one is answered.
+                #expect(probes >= 1, "no zero-window probe in \(pcap)")
+                #expect((sent["zero_window_episodes"] as? Int ?? 0) >= 1, "\(transcript)")
+                #expect((sent["probes_answered"] as? Int ?? 0) >= 1, "\(transcript)")
+                #expect(answers == probes, "\(probes) probes but \(answers) answers in \(pcap)")
+            }
         }
-        try? FileManager.default.removeItem(at: dir)
     }
 
     // MARK: - Helpers
+
+    /// Runs `body` with a fresh scratch directory and a fresh namespace (`lossPercent` loss);
+    /// the namespace is deleted afterwards, also on failure, and the directory when `body`
+    /// succeeded (kept for a look otherwise).
+    private func inNamespace(lossPercent: Int, label: String, _ body: (URL, TestNamespace) throws -> Void) throws {
+        let dir = try makeScratchDirectory(label)
+        let namespace = try TestNamespace(lossPercent: lossPercent)
+        defer { namespace.close() }
+        try body(dir, namespace)
+        try? FileManager.default.removeItem(at: dir)
+    }
 
     private func binary(_ name: String) -> String { TestEnvironment.binary(name) }
 
