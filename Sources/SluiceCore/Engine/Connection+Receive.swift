@@ -122,15 +122,7 @@ extension Connection {
         // completes our handshake (Linux makes the same exception in `tcp_validate_incoming`).
         if case .synReceived = state, flags.contains([.syn, .ack]), !flags.contains(.rst),
            seg.sequenceNumber + 1 == rcvNxt, payload.isEmpty {
-            let ack = seg.acknowledgmentNumber
-            guard sndUna.isBefore(ack), ack.isBeforeOrEqual(sndMax) else {
-                outcome.drop = .unacceptable
-                outcome.resetSequence = ack
-                return outcome
-            }
-            processNewACK(ack, at: now)
-            updateSendWindow(seg, force: true)
-            enterEstablished()
+            completeHandshake(seg, at: now, outcome: &outcome)
             return outcome
         }
 
@@ -205,16 +197,7 @@ extension Connection {
         guard flags.contains(.ack) else { return .dropped(.noACK) }
         let ack = seg.acknowledgmentNumber
         if case .synReceived = state {
-            // "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED ... otherwise
-            // <SEQ=SEG.ACK><CTL=RST>".
-            guard sndUna.isBefore(ack), ack.isBeforeOrEqual(sndMax) else {
-                outcome.drop = .unacceptable
-                outcome.resetSequence = ack
-                return outcome
-            }
-            processNewACK(ack, at: now)
-            updateSendWindow(seg, force: true)
-            enterEstablished()
+            guard completeHandshake(seg, at: now, outcome: &outcome) else { return outcome }
         } else {
             // SEG.ACK > SND.NXT was dropped above (`checkACKAcceptability`).
             let previousUna = sndUna
@@ -319,6 +302,24 @@ extension Connection {
     /// SND.UNA < ack =< SND.MAX: bytes acknowledged. Releases send-ring bytes, takes an RTT
     /// sample (Karn's rule: only from a segment never retransmitted, RFC 6298 §3), and restarts
     /// or stops the retransmission timer (RFC 6298 §5.2, §5.3).
+    /// The ACK that completes a passive open (RFC 9293 §3.10.7.4, fifth check, SYN-RECEIVED):
+    /// "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED ... otherwise
+    /// <SEQ=SEG.ACK><CTL=RST>". Returns false, with `outcome` marked unacceptable and a reset at
+    /// SEG.ACK, when the ACK is outside that range.
+    @discardableResult
+    func completeHandshake(_ seg: TCPHeader, at now: Instant, outcome: inout SegmentOutcome) -> Bool {
+        let ack = seg.acknowledgmentNumber
+        guard sndUna.isBefore(ack), ack.isBeforeOrEqual(sndMax) else {
+            outcome.drop = .unacceptable
+            outcome.resetSequence = ack
+            return false
+        }
+        processNewACK(ack, at: now)
+        updateSendWindow(seg, force: true)
+        enterEstablished()
+        return true
+    }
+
     func processNewACK(_ ack: SequenceNumber, at now: Instant) {
         let acked = ack - sndUna
         guard acked > 0 else { return }

@@ -279,6 +279,13 @@ func setUp(_ scenario: Scenario, _ peer: Peer) {
     if peer.timestamps { synOptions.timestamps = TCPTimestamps(value: 1, echoReply: 0) }
     var ackOptions = TCPOptions()
     if peer.timestamps { ackOptions.timestamps = TCPTimestamps(value: 2, echoReply: ourTSval(peer)) }
+    /// The peer's next segment after its SYN, at `now`, with TSval `tsValue` echoing ours.
+    func peerSends(_ flags: TCPFlags, at now: Instant, tsValue: UInt32, ack: UInt32, payloadLength: Int = 0) {
+        peer.now = now
+        ackOptions.timestamps = peer.timestamps ? TCPTimestamps(value: tsValue, echoReply: ourTSval(peer)) : nil
+        peer.send(flags: flags, seq: peerISS &+ 1, ack: ack, window: 65535, options: ackOptions, payloadLength: payloadLength)
+        peer.service()
+    }
 
     if scenario == .synSent || scenario == .activeEstablished {
         peer.id = try? e.connect(to: SocketAddress(peerAddress, peerPort), localPort: 49152, at: .zero)
@@ -296,10 +303,7 @@ func setUp(_ scenario: Scenario, _ peer: Peer) {
     peer.send(flags: .syn, seq: peerISS, ack: 0, window: 65535, options: synOptions, payloadLength: 0)
     peer.service()
     guard scenario != .synReceived else { return }
-    peer.now = .milliseconds(10)
-    ackOptions.timestamps = peer.timestamps ? TCPTimestamps(value: 2, echoReply: ourTSval(peer)) : nil
-    peer.send(flags: .ack, seq: peerISS &+ 1, ack: endpointISS &+ 1, window: 65535, options: ackOptions, payloadLength: 0)
-    peer.service()
+    peerSends(.ack, at: .milliseconds(10), tsValue: 2, ack: endpointISS &+ 1)
     peer.write(3000)
     peer.service()
     switch scenario {
@@ -307,18 +311,12 @@ func setUp(_ scenario: Scenario, _ peer: Peer) {
         if let id = peer.id { e.shutdown(id) }
         peer.service()
         guard scenario != .finWait1 else { return }
-        peer.now = .milliseconds(20)
-        ackOptions.timestamps = peer.timestamps ? TCPTimestamps(value: 3, echoReply: ourTSval(peer)) : nil
-        peer.send(flags: .ack, seq: peerISS &+ 1, ack: endpointISS &+ 3002, window: 65535, options: ackOptions, payloadLength: 0)
-        peer.service()
+        peerSends(.ack, at: .milliseconds(20), tsValue: 3, ack: endpointISS &+ 3002)
         guard scenario == .timeWait else { return }
         peer.send(flags: [.fin, .ack], seq: peerISS &+ 1, ack: endpointISS &+ 3002, window: 65535, options: ackOptions, payloadLength: 0)
         peer.service()
     case .closeWait, .lastAck:
-        peer.now = .milliseconds(20)
-        ackOptions.timestamps = peer.timestamps ? TCPTimestamps(value: 3, echoReply: ourTSval(peer)) : nil
-        peer.send(flags: [.fin, .ack], seq: peerISS &+ 1, ack: endpointISS &+ 1, window: 65535, options: ackOptions, payloadLength: 100)
-        peer.service()
+        peerSends([.fin, .ack], at: .milliseconds(20), tsValue: 3, ack: endpointISS &+ 1, payloadLength: 100)
         guard scenario == .lastAck, let id = peer.id else { return }
         e.close(id)
         peer.service()
