@@ -299,9 +299,6 @@ extension Connection {
 
     // MARK: - ACK processing
 
-    /// SND.UNA < ack =< SND.MAX: bytes acknowledged. Releases send-ring bytes, takes an RTT
-    /// sample (Karn's rule: only from a segment never retransmitted, RFC 6298 §3), and restarts
-    /// or stops the retransmission timer (RFC 6298 §5.2, §5.3).
     /// The ACK that completes a passive open (RFC 9293 §3.10.7.4, fifth check, SYN-RECEIVED):
     /// "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED ... otherwise
     /// <SEQ=SEG.ACK><CTL=RST>". Returns false, with `outcome` marked unacceptable and a reset at
@@ -320,6 +317,9 @@ extension Connection {
         return true
     }
 
+    /// SND.UNA < ack =< SND.MAX: bytes acknowledged. Releases send-ring bytes, takes an RTT
+    /// sample (Karn's rule: only from a segment never retransmitted, RFC 6298 §3), and restarts
+    /// or stops the retransmission timer (RFC 6298 §5.2, §5.3).
     func processNewACK(_ ack: SequenceNumber, at now: Instant) {
         let acked = ack - sndUna
         guard acked > 0 else { return }
