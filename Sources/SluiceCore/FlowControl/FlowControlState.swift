@@ -32,12 +32,6 @@ struct FlowControlState {
 
     /// The earliest of the flow-control wake-ups.
     var wakeup: Instant? {
-        Self.earlier(Self.earlier(pacerWakeup, overrideWakeup), updateRepeat.deadline)
-    }
-
-    private static func earlier(_ a: Instant?, _ b: Instant?) -> Instant? {
-        guard let a else { return b }
-        guard let b else { return a }
-        return b < a ? b : a
+        Connection.earlier(Connection.earlier(pacerWakeup, overrideWakeup), updateRepeat.deadline)
     }
 }
