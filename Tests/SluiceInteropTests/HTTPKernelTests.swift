@@ -65,11 +65,25 @@ struct HTTPKernelTests {
         #expect(zeroWindows > 0, "no zero window from Sluice in \(pcap)")
         let frames = try tsharkFrames(pcap)
         #expect(!frames.isEmpty)
-        #expect(!frames.contains { $0.ipChecksumBad || $0.tcpChecksumBad }, "bad checksum in \(pcap)")
+        // What Sluice sent must carry correct checksums. A bad one on a packet the kernel sent
+        // is printed, not failed: Sluice drops and counts it (RFC 9293 §3.10.7.1), TCP recovers it,
+        // and the content checks above still hold; it says nothing about Sluice's encoder.
+        let bad = try Tshark.rows(pcap, fields: badFrameFields, filter: "ip.checksum.status == 0 || tcp.checksum.status == 0",
+                                  preferences: Tshark.checksumPreferences)
+        let badFromSluice = bad.filter { $0.count > 4 && $0[4] == namespace.sluiceAddress }
+        #expect(badFromSluice.isEmpty, "bad checksum from Sluice in \(pcap): \(badFromSluice.map { $0.joined(separator: " ") })")
+        for row in bad where !badFromSluice.contains(row) {
+            print("s15-http: bad checksum on a packet from the kernel (Sluice drops such packets on receipt): \(row.joined(separator: " ")) in \(pcap)")
+        }
         print("s15-http: GET 10 MB and POST 10 MB at 1 Mbit/s; \(zeroWindows) zero windows from Sluice; \(frames.count) frames")
-        try? FileManager.default.removeItem(at: dir)
+        if bad.isEmpty { try? FileManager.default.removeItem(at: dir) }
     }
 }
+
+/// What the kernel-interop report says about each frame with a bad checksum.
+private let badFrameFields = ["frame.number", "frame.time_relative", "frame.len", "frame.cap_len", "ip.src", "ip.dst",
+                              "ip.len", "ip.proto", "ip.checksum.status", "tcp.checksum.status", "tcp.flags.str",
+                              "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.window_size_value"]
 
 /// What the sluice-http kernel test needs: the TUN prerequisites, curl and sluice-http.
 enum HTTPKernelEnvironment {
