@@ -24,6 +24,30 @@ import SluiceRandom
         #expect(InternetChecksum.checksum(header) == 0x054E)
     }
 
+    /// Linux's `skb_checksum_help` writes 0xFFFF (`CSUM_MANGLED_0`) where a TCP checksum comes
+    /// out 0x0000, about one packet in 65,536 (this ACK came from the kernel over TUN in
+    /// HTTPKernelTests; tshark calls it bad, "should be 0x0000 (see RFC 1624)"). In one's
+    /// complement the two are the same zero (RFC 1071 §1, RFC 1624 §3), so it verifies; Sluice's
+    /// own encoder writes 0x0000 for the same packet.
+    @Test func linuxChecksumFFFFVerifiesAndSluiceWritesZero() throws {
+        var packet: [UInt8] = [
+            0x45, 0x00, 0x00, 0x34, 0x92, 0xb2, 0x40, 0x00, 0x40, 0x06, 0x94, 0x0f, 0x0a, 0x00, 0x00, 0x02,
+            0x0a, 0x00, 0x00, 0x01, 0xca, 0x66, 0x1f, 0x90, 0x92, 0x59, 0x4e, 0x3e, 0x22, 0x04, 0x76, 0xb8,
+            0x80, 0x10, 0x0a, 0x9f, 0xff, 0xff, 0x00, 0x00, 0x01, 0x01, 0x08, 0x0a, 0x8c, 0xcb, 0xe0, 0xe7,
+            0x22, 0x6d, 0x64, 0xb0,
+        ]
+        let parsed = try IPv4TCPPacket.parse(packet)
+        #expect(parsed.tcp.checksum == 0xFFFF)
+        #expect(parsed.verifyChecksums(in: packet) == ChecksumStatus(ipv4HeaderValid: true, tcpValid: true))
+
+        let length = packet.count
+        let written = packet.withUnsafeMutableBytes { IPv4TCPPacket.finalizeChecksums(in: $0, length: length) }
+        #expect(written)
+        #expect(packet[36] == 0x00 && packet[37] == 0x00, "TCP checksum written as \(packet[36]) \(packet[37])")
+        #expect(packet[10] == 0x94 && packet[11] == 0x0f)
+        #expect(try IPv4TCPPacket.parse(packet).verifyChecksums(in: packet) == ChecksumStatus(ipv4HeaderValid: true, tcpValid: true))
+    }
+
     /// The TCP checksums of Linux packets (even and odd payload lengths) verify with the
     /// pseudo-header, and recomputing them gives the kernel's value.
     @Test(arguments: [LinuxPackets.syn, LinuxPackets.hello, LinuxPackets.world])
