@@ -22,8 +22,7 @@ struct TraceAgreementTests {
     }
 
     /// Compares the trace's split with the sender's JSON summary.
-    static func expectAgreement(_ pcap: String, sender: [String: Any], in dir: URL, tolerance: Double, label: String,
-                                knownGap: String? = nil) throws {
+    static func expectAgreement(_ pcap: String, sender: [String: Any], in dir: URL, tolerance: Double, label: String) throws {
         let t = try traceSplit(pcap, in: dir, name: "trace-\(label)")
         let rwnd = sender["rwnd_limited_s"] as? Double ?? -1
         let cwnd = (sender["cwnd_limited_s"] as? Double ?? -1) + (sender["pacing_limited_s"] as? Double ?? 0)
@@ -32,13 +31,10 @@ struct TraceAgreementTests {
         let text = "\(label): duration \(t.duration) s; trace rwnd \(t.rwnd) cwnd \(t.cwnd) app \(t.app) uncertain \(t.uncertain); sender rwnd \(rwnd) cwnd+pacing \(cwnd) app \(app)"
         print(text)
         #expect(t.duration > 0, "\(text)")
-        let checks = {
-            #expect(abs(t.rwnd - rwnd) <= limit, "rwnd_limited: \(text)")
-            #expect(abs(t.cwnd - cwnd) <= limit, "cwnd_limited: \(text)")
-            #expect(abs(t.app - app) <= limit, "app_limited: \(text)")
-            #expect(t.uncertain <= limit, "uncertain: \(text)")
-        }
-        if let gap = knownGap { withKnownIssue(Comment(rawValue: gap), isIntermittent: true) { checks() } } else { checks() }
+        #expect(abs(t.rwnd - rwnd) <= limit, "rwnd_limited: \(text)")
+        #expect(abs(t.cwnd - cwnd) <= limit, "cwnd_limited: \(text)")
+        #expect(abs(t.app - app) <= limit, "app_limited: \(text)")
+        #expect(t.uncertain <= limit, "uncertain: \(text)")
     }
 
     static func binary(_ name: String) -> String { TestEnvironment.binary(name) }
@@ -76,10 +72,8 @@ struct TraceAgreementLoopbackTests {
         #expect(sender.wait(seconds: 60) == 0, "\(sender.transcript)")
         #expect(receiver.wait(seconds: 10) == 0, "\(receiver.transcript)")
         let summary = try #require(sender.jsonLines.first, "\(sender.transcript)")
-        try TraceAgreementTests.expectAgreement(sendPcap, sender: summary, in: dir, tolerance: 0.05, label: "udp slow reader, sender side",
-                                               knownGap: "rwnd/cwnd split off by 5-6% on main after 259e15e (issue 12 note: not met)")
-        try TraceAgreementTests.expectAgreement(recvPcap, sender: summary, in: dir, tolerance: 0.10, label: "udp slow reader, receiver side",
-                                               knownGap: "rwnd/cwnd split off by 13-16% on main after 259e15e (issue 12 note: not met)")
+        try TraceAgreementTests.expectAgreement(sendPcap, sender: summary, in: dir, tolerance: 0.05, label: "udp slow reader, sender side")
+        try TraceAgreementTests.expectAgreement(recvPcap, sender: summary, in: dir, tolerance: 0.10, label: "udp slow reader, receiver side")
     }
 }
 
@@ -121,10 +115,7 @@ struct TraceAgreementKernelTests {
         kill(capture.process.processIdentifier, SIGTERM)   // tcpdump writes what it has and exits
         capture.wait(seconds: 5)
         let summary = try #require(sender.jsonLines.first, "\(sender.transcript)")
-        let lossyGap = "with 2% loss the rwnd/cwnd split was off by up to 8% in some runs (issue 12 note: not met)"
-        try TraceAgreementTests.expectAgreement(sendPcap, sender: summary, in: dir, tolerance: 0.05, label: "tun \(lossPercent)% loss, sender side",
-                                                knownGap: lossPercent > 0 ? lossyGap : nil)
-        try TraceAgreementTests.expectAgreement(kernelPcap, sender: summary, in: dir, tolerance: 0.10, label: "tun \(lossPercent)% loss, kernel side",
-                                                knownGap: lossPercent > 0 ? lossyGap : nil)
+        try TraceAgreementTests.expectAgreement(sendPcap, sender: summary, in: dir, tolerance: 0.05, label: "tun \(lossPercent)% loss, sender side")
+        try TraceAgreementTests.expectAgreement(kernelPcap, sender: summary, in: dir, tolerance: 0.10, label: "tun \(lossPercent)% loss, kernel side")
     }
 }

@@ -89,27 +89,11 @@ import SluicePcap
                       app: flow.applicationLimited.secondsDouble)
         let summary = "\(label): duration \(total) s; trace rwnd \(trace.rwnd) cwnd \(trace.cwnd) app \(trace.app) uncertain \(trace.uncertain); engine rwnd \(engine.rwnd) cwnd+pacing \(engine.cwnd) app \(engine.app)"
         print(summary)
-        let checks = {
-            #expect(abs(trace.rwnd - engine.rwnd) <= tolerance * total, "rwnd_limited: \(summary)")
-            #expect(abs(trace.cwnd - engine.cwnd) <= tolerance * total, "cwnd_limited: \(summary)")
-            #expect(abs(trace.app - engine.app) <= tolerance * total, "app_limited: \(summary)")
-            #expect(trace.uncertain <= tolerance * total, "uncertain: \(summary)")
-        }
-        if let gap = knownGaps[label] {
-            withKnownIssue(Comment(rawValue: gap), isIntermittent: true) { checks() }
-        } else {
-            checks()
-        }
+        #expect(abs(trace.rwnd - engine.rwnd) <= tolerance * total, "rwnd_limited: \(summary)")
+        #expect(abs(trace.cwnd - engine.cwnd) <= tolerance * total, "cwnd_limited: \(summary)")
+        #expect(abs(trace.app - engine.app) <= tolerance * total, "app_limited: \(summary)")
+        #expect(trace.uncertain <= tolerance * total, "uncertain: \(summary)")
     }
-
-    /// Where the trace does not agree yet (issue 12's note, "not met"), recorded as known issues
-    /// so the gap stays visible in every run.
-    static let knownGaps: [String: String] = [
-        "fast reader, slow link, capture at the receiver":
-            "the link's queue delays data past the handshake's reaction lag: the receiver-side view misses the engine's rwnd time",
-        "bursty writer, capture at the sender":
-            "data in flight after the application ran dry is counted cwnd_limited; the engine counts it as the application's",
-    ]
 
     @Test(arguments: scenarios.map(\.name))
     func traceAgreesWithTheSendersFlowStats(name: String) throws {

@@ -117,7 +117,12 @@ package struct ConnectionAnalysis: Sendable {
             // sender cannot be known (unless the sender had closed: then it had nothing to send).
             if st.view.idle && st.view.idleAfterOpening && !(d == 0 ? finAB : finBA) {
                 st.moveIdleTime(to: .uncertain)
+            } else if st.view.idle && !st.view.sentFIN {
+                // Idle until the trace ended since its data was acknowledged: the in-flight time
+                // before was the application's, as with a long idle spell.
+                st.moveInFlightTimeToApp(st.view.idleTail)
             }
+            st.dropClockCorrectionsUnlessMillisecond()
             if let e = st.openEpisode {
                 st.recordEpisode(e, duration: lastTime - e.start)
                 st.openEpisode = nil
@@ -151,7 +156,7 @@ package struct ConnectionAnalysis: Sendable {
 
     private mutating func setLag(_ duration: Duration, direction d: Int) {
         let lag = Swift.max(0, duration.nanosecondsClamped)
-        if d == 0 { ab.view.lag = lag } else { ba.view.lag = lag }
+        if d == 0 { ab.view.baseLag = lag } else { ba.view.baseLag = lag }
     }
 
     /// Finishes the connection and drops what only the running analysis needs.
@@ -193,9 +198,13 @@ package struct ConnectionAnalysis: Sendable {
     }
 
     /// Recomputes both directions' causes from their senders' views.
+    /// (Judged first, then set: `ab.setCause(ab.judgedCause(…))` in one expression copies the
+    /// whole `DirectionStats` for the inner call, measured with perf.)
     private mutating func refreshCauses() {
-        ab.setCause(ab.judgedCause(peerMSS: ba.mssOption))
-        ba.setCause(ba.judgedCause(peerMSS: ab.mssOption))
+        let causeAB = ab.judgedCause(peerMSS: ba.mssOption)
+        let causeBA = ba.judgedCause(peerMSS: ab.mssOption)
+        ab.setCause(causeAB)
+        ba.setCause(causeBA)
     }
 
     /// What holds `x`'s data back now, judged from what its sender could know: the receiver's
@@ -373,21 +382,23 @@ package struct ConnectionAnalysis: Sendable {
         if flags.contains(.outOfOrder) { ctx.emit("out_of_order", "seq \(s.seq) len \(s.length)") }
 
         // Who held the data back: accounting starts with the first data; a stall ends with new data.
+        if let value = s.timestampValue { me.noteSenderClock(value, at: s.time) }
         if s.length > 0 && me.accountingFrom == nil { me.accountingFrom = s.time }
         inferSenderView(s, me: &me, peer: &peer, newData: newData, flags: flags, ctx: &ctx)
         if newData && !flags.contains(.zeroWindowProbe) {
-            if let last = me.lastNewDataTime {
+            if let last = me.lastNewDataTime, s.time.nanoseconds &- last.nanoseconds >= minimumStallNanoseconds {
                 var best = LimitCause.appLimited
                 var bestTime: Int64 = 0
                 for c in limitCauses {
                     let t = me.limitTime.nanoseconds(c.rawValue) &- me.limitTimeAtLastNewData.nanoseconds(c.rawValue)
                     if t > bestTime { bestTime = t; best = c }
                 }
-                if s.time.nanoseconds &- last.nanoseconds >= minimumStallNanoseconds { me.recordStall(Stall(startFrame: me.lastNewDataFrame, start: last, endFrame: s.frame, end: s.time, cause: best)) }
+                me.recordStall(Stall(startFrame: me.lastNewDataFrame, start: last, endFrame: s.frame, end: s.time, cause: best))
             }
             me.lastNewDataTime = s.time
             me.lastNewDataFrame = s.frame
             me.limitTimeAtLastNewData = me.limitTime
+            me.cwndSinceNewData = 0
         }
     }
 
@@ -399,7 +410,12 @@ package struct ConnectionAnalysis: Sendable {
         flags: TCPAnalysisFlags, ctx: inout Context
     ) {
         guard !s.isSYN && !s.isRST else { return }
+        // After its FIN the application had nothing more to send: what the sender does next
+        // (retransmitting a lost FIN) says nothing about the receiver's reports.
+        guard !me.view.sentFIN else { return }
+        let firstFIN = s.isFIN
         if s.isFIN { me.view.sentFIN = true }
+        if newData && !flags.contains(.zeroWindowProbe) { me.view.sampleLag(dataEnd: s.seq &+ s.length, at: s.time) }
         let idle = me.view.idle, afterOpening = me.view.idleAfterOpening, idleTime = me.view.idleTime
         let windowShut = me.view.known?.window == 0, filledWindow = me.view.filledWindow
         // Linux probes with an empty segment at SND.UNA − 1 (Wireshark: keep_alive); others send
@@ -426,6 +442,17 @@ package struct ConnectionAnalysis: Sendable {
             } else {
                 me.moveIdleTime(to: .cwndLimited)
             }
+        }
+        if firstFIN && !newData {
+            // The FIN follows the last new data: from that data on the application had nothing
+            // more queued, whatever was still in flight.
+            me.moveInFlightTimeToApp(me.cwndSinceNewData)
+            me.cwndSinceNewData = 0
+        } else if idle && !afterOpening && newData && !probe && !retransmitted
+                    && idleTime >= appIdleConfirmationNanoseconds(lag: me.view.lag) {
+            // Idle since its data was acknowledged, for longer than a sender with data queued
+            // takes to answer an ACK: the in-flight time before the spell was the application's.
+            me.moveInFlightTimeToApp(me.view.idleTail)
         }
         if s.length > 0 { me.view.filledWindow = flags.contains(.windowFull) }
         if probe {
@@ -514,6 +541,14 @@ package struct ConnectionAnalysis: Sendable {
 /// 200 ms; RFC 6298 §2.4 allows less than its 1 s minimum, and Linux takes 200 ms), less 25%
 /// for timer slack: a sender silent this long after a window update reached it by a timer.
 let timerWakeupNanoseconds: Int64 = 150_000_000
+
+/// How long a sender whose in-flight data was all acknowledged must stay idle before the
+/// in-flight time is taken as its application's: a sender with data queued answers an ACK at
+/// once (microseconds at its own capture), and one reaction lag's error at the far end is
+/// allowed for. The floor covers scheduling noise and pacing.
+func appIdleConfirmationNanoseconds(lag: Int64) -> Int64 {
+    Swift.max(2_000_000, lag / 4)
+}
 
 /// Bytes of TCP options a full-sized segment may lose to (RFC 9293 §3.1: options up to 40 bytes).
 let tcpOptionAllowance: UInt32 = 40

@@ -53,6 +53,13 @@ package struct CauseTimes: Sendable {
         }
     }
     package var total: Duration { .nanoseconds(rwnd &+ cwnd &+ app &+ uncertain) }
+    /// Takes `other`'s times away, cause by cause.
+    mutating func subtract(_ other: CauseTimes) {
+        rwnd &-= other.rwnd
+        cwnd &-= other.cwnd
+        app &-= other.app
+        uncertain &-= other.uncertain
+    }
 }
 
 /// Min, median and max of the windows one side advertised.
@@ -160,6 +167,10 @@ package struct DirectionStats: Sendable {
     package var currentCause: LimitCause = .appLimited
     /// What this side's sender could know of its receiver (`SenderView`).
     var view = SenderView()
+    /// `cwnd_limited` time charged since this side's last new data.
+    var cwndSinceNewData: Int64 = 0
+    /// What the sender's clock took away from (or added to) each cause (`noteSenderClock`).
+    var clockCorrections = CauseTimes()
     package var lastNewDataFrame = 0
     package var lastNewDataTime: Instant? = nil
     package var limitTimeAtLastNewData = CauseTimes()
@@ -211,6 +222,7 @@ package struct DirectionStats: Sendable {
     mutating func charge(_ span: Int64) {
         limitTime.add(span, to: currentCause)
         if view.idle && currentCause == .appLimited { view.idleTime &+= span }
+        if currentCause == .cwndLimited { cwndSinceNewData &+= span }
     }
 
     /// The cause from now on; entering `app_limited` starts an idle spell of the sender's view.
@@ -219,8 +231,40 @@ package struct DirectionStats: Sendable {
             view.idle = true
             view.idleTime = 0
             view.idleAfterOpening = currentCause == .rwndLimited
+            view.idleTail = currentCause == .cwndLimited ? cwndSinceNewData : 0
         }
         currentCause = c
+    }
+
+    /// The sender's TSval `value` seen at `time` (`SenderClock`): when the queueing delay
+    /// behind which the capture sees the sender changed, the span just charged was stretched
+    /// (the queue grew) or compressed (it drained) by that much at the capture, not at the
+    /// sender; the current cause gets the sender's span.
+    mutating func noteSenderClock(_ value: UInt32, at time: Instant) {
+        let change = view.clock.note(value, at: time.nanoseconds)
+        guard change != 0, accountingFrom != nil else { return }
+        limitTime.add(-change, to: currentCause)
+        clockCorrections.add(-change, to: currentCause)
+        if view.idle && currentCause == .appLimited { view.idleTime = Swift.max(0, view.idleTime &- change) }
+        if currentCause == .cwndLimited { cwndSinceNewData = Swift.max(0, cwndSinceNewData &- change) }
+    }
+
+    /// The sender's clock did not tick once a millisecond (`SenderClock.isMillisecondClock`):
+    /// its corrections are taken back.
+    mutating func dropClockCorrectionsUnlessMillisecond() {
+        guard !view.clock.isMillisecondClock else { return }
+        limitTime.subtract(clockCorrections)
+        clockCorrections = CauseTimes()
+    }
+
+    /// The data in flight after the sender's last new data was not waiting for ACKs: the
+    /// application had nothing more queued (`SenderLimit.classify` in the engine says
+    /// application when nothing is queued, whatever is in flight). `time` of that
+    /// `cwnd_limited` time moves to `app_limited`.
+    mutating func moveInFlightTimeToApp(_ time: Int64) {
+        guard time > 0 else { return }
+        limitTime.add(-time, to: .cwndLimited)
+        limitTime.add(time, to: .appLimited)
     }
 
     /// The idle spell was not the application's: its time goes to `cause`, and it ends.

@@ -17,8 +17,10 @@ struct ReceiverReport: Sendable {
 /// receiver (or between the two): the sender acts on a report one *reaction lag* after the
 /// capture saw it. The lag is measured on the handshake (the time from the capture seeing the
 /// peer's SYN or SYN/ACK to seeing this side's answer: about zero at the sender, about one
-/// round trip at the receiver), and reports reach the view that much later (a bounded delay
-/// line; when it is full the oldest report is applied early).
+/// round trip at the receiver), lowered by the sender's own reactions (`sampleLag`), and grows
+/// with the queue the sender's packets meet before the capture (`SenderClock`); reports reach
+/// the view that much later (a bounded delay line; when it is full the oldest report is
+/// applied early).
 ///
 /// A report may never reach the sender (lost after the capture point). The evidence comes
 /// afterwards: a sender that had room in the window and nothing in flight by the capture's view
@@ -30,10 +32,14 @@ struct ReceiverReport: Sendable {
 struct SenderView: Sendable {
     /// The report the sender is believed to hold.
     var known: ReceiverReport? = nil
-    /// Capture time from seeing the receiver's packet to seeing the sender react to it (ns).
-    var lag: Int64 = 0
-    /// Reports the capture saw less than `lag` ago, oldest first (bounded ring).
-    private var pending: [(due: Instant, report: ReceiverReport)] = []
+    /// Capture time from seeing the receiver's packet to seeing the sender react to it (ns),
+    /// measured on the handshake.
+    var baseLag: Int64 = 0
+    /// The sender's clock (its TSvals): the queueing delay behind which the capture sees it.
+    var clock = SenderClock()
+    /// Reports the capture saw less than `lag` ago, with the time it saw them, oldest first
+    /// (bounded ring).
+    private var pending: [(seen: Instant, report: ReceiverReport)] = []
     private var pendingHead = 0
     private var pendingCount = 0
 
@@ -51,13 +57,51 @@ struct SenderView: Sendable {
     var idle = false
     var idleTime: Int64 = 0
     var idleAfterOpening = false
+    /// The `cwnd_limited` time since the sender's last new data when the idle spell began: the
+    /// in-flight time at the end of a burst, the application's if the spell proves long.
+    var idleTail: Int64 = 0
 
-    /// When the next pending report reaches the sender, if any.
-    var nextDue: Instant? { pendingCount > 0 ? pending[pendingHead].due : nil }
+    /// The reaction lag now (ns): the handshake's, plus the queueing delay behind which the
+    /// capture sees the sender (`SenderClock`, read rounded up by up to one tick, so that a
+    /// report does not reach the view before the sender could have acted on it).
+    var lag: Int64 { clock.queueDelay > 0 ? baseLag &+ clock.reading : baseLag }
+
+    /// When the next pending report reaches the sender, if any: one lag, as it is now, after
+    /// the capture saw it. The sender acted on it when it sent the packets the capture sees one
+    /// lag later, and the lag is the one those packets meet, so the time is taken with the lag
+    /// in force when it comes (the queue may have grown since the report was seen).
+    var nextDue: Instant? {
+        pendingCount > 0 ? Instant(nanoseconds: pending[pendingHead].seen.nanoseconds &+ lag) : nil
+    }
+
+    /// The right edge of the newest report the capture saw, when it first saw that edge, and
+    /// the edge before it (`sampleLag`).
+    private var latestEdge: UInt32? = nil
+    private var latestEdgeTime: Int64 = 0
+    private var previousEdge: UInt32? = nil
+
+    /// New data ending at `dataEnd`, seen at `time`: when it passes the edge of every report
+    /// but the newest, the sender sent it after learning the newest, so the time since the
+    /// capture saw that report (less the queue the data met) bounds the lag from above. The
+    /// handshake's lag is lowered to it: a sender slow to answer its handshake (a process
+    /// starting up) does not keep the view late for the whole connection.
+    mutating func sampleLag(dataEnd: UInt32, at time: Instant) {
+        guard let newest = latestEdge, let previous = previousEdge, known?.scaleKnown ?? false,
+              Int32(bitPattern: dataEnd &- previous) > 0, Int32(bitPattern: newest &- dataEnd) >= 0
+        else { return }
+        let queue = clock.queueDelay > 0 ? clock.reading : 0
+        let sample = time.nanoseconds &- latestEdgeTime &- queue
+        if sample >= 0 && sample < baseLag { baseLag = sample }
+    }
 
     /// The capture saw `report` at `time`: the sender learns it one reaction lag later.
     mutating func receive(_ report: ReceiverReport, at time: Instant) {
-        guard lag > 0 else {
+        if report.edge != latestEdge {
+            previousEdge = latestEdge
+            latestEdge = report.edge
+            latestEdgeTime = time.nanoseconds
+        }
+        guard lag > 0 || pendingCount > 0 else {
             known = report
             return
         }
@@ -69,7 +113,7 @@ struct SenderView: Sendable {
             pendingCount -= 1
         }
         let slot = (pendingHead + pendingCount) % pendingReportLimit
-        let entry = (due: Instant(nanoseconds: time.nanoseconds &+ lag), report: report)
+        let entry = (seen: time, report: report)
         if slot < pending.count { pending[slot] = entry } else { pending.append(entry) }
         pendingCount += 1
     }

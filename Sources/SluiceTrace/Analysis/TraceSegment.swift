@@ -13,7 +13,13 @@ package struct TraceSegment: Sendable {
     package var destination: SocketAddress
     package var seq: UInt32
     package var ack: UInt32
-    package var flags: TCPFlags
+    package let flags: TCPFlags
+    /// The control bits the analysis asks about, read once (`TCPFlags.syn` and its kin are
+    /// globals of another module: an accessor call per use on the per-packet path).
+    package let isSYN: Bool
+    package let isFIN: Bool
+    package let isRST: Bool
+    package let hasACK: Bool
     /// The raw (unscaled) window field.
     package var window: UInt16
     /// TCP payload length on the wire (RFC 9293 §3.1 SEG.LEN without SYN/FIN).
@@ -22,11 +28,13 @@ package struct TraceSegment: Sendable {
     package var windowScale: UInt8?
     /// MSS option (RFC 9293 §3.7.1).
     package var maximumSegmentSize: UInt16?
+    /// TSval of the timestamps option (RFC 7323 §3.2): the sender's clock when it sent this.
+    package var timestampValue: UInt32?
 
     package init(
         frame: Int, time: Instant, source: SocketAddress, destination: SocketAddress,
         seq: UInt32, ack: UInt32, flags: TCPFlags, window: UInt16, length: UInt32,
-        windowScale: UInt8? = nil, maximumSegmentSize: UInt16? = nil
+        windowScale: UInt8? = nil, maximumSegmentSize: UInt16? = nil, timestampValue: UInt32? = nil
     ) {
         self.frame = frame
         self.time = time
@@ -35,10 +43,15 @@ package struct TraceSegment: Sendable {
         self.seq = seq
         self.ack = ack
         self.flags = flags
+        isSYN = flags.contains(.syn)
+        isFIN = flags.contains(.fin)
+        isRST = flags.contains(.rst)
+        hasACK = flags.contains(.ack)
         self.window = window
         self.length = length
         self.windowScale = windowScale.map { Swift.min($0, 14) }
         self.maximumSegmentSize = maximumSegmentSize
+        self.timestampValue = timestampValue
     }
 
     /// The segment as parsed by the wire decoder. The payload length comes from the IPv4 total
@@ -54,13 +67,10 @@ package struct TraceSegment: Sendable {
             flags: packet.tcp.flags, window: packet.tcp.window,
             length: UInt32(truncatingIfNeeded: wireLength),
             windowScale: packet.tcp.options.windowScale,
-            maximumSegmentSize: packet.tcp.options.maximumSegmentSize)
+            maximumSegmentSize: packet.tcp.options.maximumSegmentSize,
+            timestampValue: packet.tcp.options.timestamps?.value)
     }
 
-    package var isSYN: Bool { flags.contains(.syn) }
-    package var isFIN: Bool { flags.contains(.fin) }
-    package var isRST: Bool { flags.contains(.rst) }
-    package var hasACK: Bool { flags.contains(.ack) }
     /// Sequence space the segment occupies: payload plus one for SYN and one for FIN.
     package var sequenceLength: UInt32 {
         length &+ (isSYN ? 1 : 0) &+ (isFIN ? 1 : 0)

@@ -19,7 +19,8 @@ struct TraceScenario {
     /// Sends one segment; advances the sender's SND.NXT past new data (not for probes).
     mutating func send(
         _ from: Side, atMs ms: Double, seq: UInt32? = nil, ack: UInt32? = nil, flags: TCPFlags = .ack,
-        window: UInt16, length: Int = 0, windowScale: UInt8? = nil, mss: UInt16? = nil, advance: Bool = true
+        window: UInt16, length: Int = 0, windowScale: UInt8? = nil, mss: UInt16? = nil, tsval: UInt32? = nil,
+        advance: Bool = true
     ) {
         let (src, dst) = from == .a ? (a, b) : (b, a)
         let s = seq ?? (from == .a ? nextA : nextB)
@@ -27,7 +28,8 @@ struct TraceScenario {
         let tcp = TCPHeader(
             sourcePort: src.port, destinationPort: dst.port, sequenceNumber: SequenceNumber(s),
             acknowledgmentNumber: SequenceNumber(flags.contains(.ack) ? k : 0), flags: flags, window: window,
-            options: TCPOptions(maximumSegmentSize: mss, windowScale: windowScale))
+            options: TCPOptions(maximumSegmentSize: mss, windowScale: windowScale,
+                                timestamps: tsval.map { TCPTimestamps(value: $0, echoReply: 0) }))
         let ip = IPv4Header(source: src.address, destination: dst.address)
         let bytes = IPv4TCPPacket.encode(ip: ip, tcp: tcp, payload: [UInt8](repeating: 0x5a, count: length))
         packets.append((Int64((ms * 1000).rounded()), bytes))
