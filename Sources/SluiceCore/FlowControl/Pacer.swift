@@ -18,12 +18,19 @@ public enum PacingMode: Hashable, Sendable {
 /// `didSend(bytes:at:)`, and adds `nextSendTime` to `nextDeadline` while data waits on it. Pure
 /// ACKs, window updates and zero-window probes are not paced (they are not reported).
 ///
-/// After an idle period up to `burstSegments` segments may leave back to back (the burst
-/// allowance); then each segment of L bytes moves the release time L / rate later.
+/// After an idle period (or a late wake-up) the sender may catch up by the burst allowance:
+/// the larger of `burstSegments` segments and `burstTime` worth of the rate (Linux sizes its
+/// bursts the same way, `tcp_tso_autosize`: about 1 ms of `sk_pacing_rate`, at least
+/// `tcp_min_tso_segs` = 2); then each segment of L bytes moves the release time L / rate later.
+/// The time part matters on a real clock: a driver wakes up tens of microseconds after
+/// `nextSendTime` (timer slack, system calls), and without it every microsecond of that beyond one
+/// segment would be lost, capping the rate at about two segments per wake-up whatever the rate.
 public struct Pacer: Hashable, Sendable {
     public var mode: PacingMode
     /// Segments allowed back to back after an idle period (at least 1).
     public var burstSegments: Int
+    /// The rate-proportional part of the burst allowance.
+    public var burstTime: Duration
     /// The current rate in bytes per second; `nil` when unpaced (mode `.off`, or automatic
     /// before the first RTT sample).
     public private(set) var rate: Double?
@@ -34,9 +41,11 @@ public struct Pacer: Hashable, Sendable {
     /// average rate is exact.
     private var carry: Double = 0
 
-    public init(mode: PacingMode = .automatic(), burstSegments: Int = Pacer.defaultBurstSegments) {
+    public init(mode: PacingMode = .automatic(), burstSegments: Int = Pacer.defaultBurstSegments,
+                burstTime: Duration = Pacer.defaultBurstTime) {
         self.mode = mode
         self.burstSegments = max(1, burstSegments)
+        self.burstTime = max(.zero, burstTime)
         if case .fixed(let r) = mode, r > 0 { rate = Double(r) }
     }
 
@@ -77,8 +86,11 @@ public struct Pacer: Hashable, Sendable {
     public mutating func didSend(bytes: Int, mss: Int, at now: Instant) {
         guard let r = rate, r > 0 else { return }
         let perByteNs = 1e9 / r
-        // The burst allowance: an idle sender may be up to (burst − 1) segments "behind".
-        let allowanceNs = Double(max(0, burstSegments - 1) * max(1, mss)) * perByteNs
+        // The burst allowance: an idle or late sender may be up to (burst − 1) segments, or
+        // `burstTime` of the rate (at most `maxBurstBytes`), "behind".
+        let segmentsNs = Double(max(0, burstSegments - 1) * max(1, mss)) * perByteNs
+        let timeNs = min(Double(burstTime.nanosecondsClamped), Double(maxBurstBytes) * perByteNs)
+        let allowanceNs = max(segmentsNs, timeNs)
         let earliestBase = now.nanoseconds - Int64(min(allowanceNs, 9e18))
         if nextSendTime.nanoseconds < earliestBase {
             nextSendTime = Instant(nanoseconds: earliestBase)
@@ -94,4 +106,11 @@ public struct Pacer: Hashable, Sendable {
     /// Linux paces in bursts of at least 2 segments (`tcp_min_tso_segs`), which keeps the
     /// per-segment timer cost down without letting a window out at once.
     public static let defaultBurstSegments = 2
+    /// Half of Linux's ~1 ms (`sk_pacing_shift` 10), so that a catch-up burst stays within 5 % of
+    /// a 10 ms measurement bin, yet covers a run loop's wake-up latency (50 µs of timer slack
+    /// plus system calls) with room to spare.
+    public static let defaultBurstTime: Duration = .microseconds(500)
 }
+
+/// The most a catch-up burst may hold: one 64 KiB super-segment (Linux's `GSO_MAX_SIZE`).
+private let maxBurstBytes = 65_536

@@ -4,7 +4,7 @@ import SluiceCore
 @Suite struct PacerTests {
     /// 50 Mbit/s = 6 250 000 bytes/s: a 1460-byte segment every 233.6 µs after a 2-segment burst.
     @Test func fixedRateSpacesSegmentsExactly() {
-        var p = Pacer(mode: .fixed(bytesPerSecond: 6_250_000), burstSegments: 2)
+        var p = Pacer(mode: .fixed(bytesPerSecond: 6_250_000), burstSegments: 2, burstTime: .zero)
         let t0 = Instant.seconds(1)
         #expect(p.isReady(at: t0))
         p.didSend(bytes: 1460, mss: 1460, at: t0)
@@ -38,7 +38,7 @@ import SluiceCore
     }
 
     @Test func burstAfterIdleIsBounded() {
-        var p = Pacer(mode: .fixed(bytesPerSecond: 1_000_000), burstSegments: 3)
+        var p = Pacer(mode: .fixed(bytesPerSecond: 1_000_000), burstSegments: 3, burstTime: .zero)
         p.didSend(bytes: 1000, mss: 1000, at: .zero)
         // Idle for a second, then greedy: exactly 3 segments leave back to back.
         let later = Instant.seconds(1)
@@ -49,6 +49,49 @@ import SluiceCore
         }
         #expect(back2back == 3)
         #expect(p.nextSendTime == later + .milliseconds(1))
+    }
+
+    /// A run loop on a real clock wakes up late (here 80 µs after every release time) at
+    /// 2 Gbit/s (250 MB/s: a 1448-byte segment every 5.79 µs). With the time allowance (500 µs of
+    /// the rate) it catches up and sends at the rate; with a two-segment allowance alone it sent
+    /// two segments per wake-up (36 MB/s, a seventh of the rate): the "pacing-limited" TUN runs.
+    @Test func lateWakeupsCatchUpWithinTheBurstTime() {
+        func achieved(burstTime: Duration) -> Double {
+            var p = Pacer(mode: .fixed(bytesPerSecond: 250_000_000), burstSegments: 2, burstTime: burstTime)
+            var now = Instant.seconds(1)
+            var sent = 0
+            let end = now + .milliseconds(10)
+            while now < end {
+                while p.isReady(at: now) {
+                    p.didSend(bytes: 1448, mss: 1448, at: now)
+                    sent += 1448
+                }
+                now = p.nextSendTime + .microseconds(80)    // the late wake-up
+            }
+            return Double(sent) / 0.010
+        }
+        let caughtUp = achieved(burstTime: Pacer.defaultBurstTime)
+        #expect(caughtUp >= 0.99 * 250_000_000 && caughtUp <= 1.01 * 250_000_000, "\(caughtUp)")
+        let forfeited = achieved(burstTime: .zero)
+        #expect(forfeited < 0.2 * 250_000_000, "\(forfeited)")
+        // The catch-up burst is bounded: at most 500 µs of the rate (125 000 B) leaves at once
+        // after an idle second, and never more than 64 KiB.
+        var p = Pacer(mode: .fixed(bytesPerSecond: 100_000_000))
+        p.didSend(bytes: 1448, mss: 1448, at: .zero)
+        var burst = 0
+        while p.isReady(at: .seconds(1)) {
+            p.didSend(bytes: 1448, mss: 1448, at: .seconds(1))
+            burst += 1448
+        }
+        #expect(burst >= 50_000 && burst <= 50_000 + 1448)          // 500 µs × 100 MB/s
+        var fast = Pacer(mode: .fixed(bytesPerSecond: 1_000_000_000))
+        fast.didSend(bytes: 1448, mss: 1448, at: .zero)
+        burst = 0
+        while fast.isReady(at: .seconds(1)) {
+            fast.didSend(bytes: 1448, mss: 1448, at: .seconds(1))
+            burst += 1448
+        }
+        #expect(burst >= 65_536 && burst <= 65_536 + 1448)          // capped at 64 KiB
     }
 
     @Test func automaticRateFollowsCwndOverSRTTWithLinuxRatios() {
