@@ -2,14 +2,77 @@
 #include "CSluiceSystem.h"
 #include <stddef.h>
 #include <time.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/prctl.h>
 
 // The TUN driver fills a struct ifreq by offsets: the name first, then the flags.
 _Static_assert(offsetof(struct ifreq, ifr_name) == 0, "ifr_name at offset 0");
 _Static_assert(offsetof(struct ifreq, ifr_flags) == IFNAMSIZ, "ifr_flags right after the name");
 _Static_assert(sizeof(((struct ifreq *)0)->ifr_flags) == 2, "ifr_flags is a short");
+// The offload mode writes struct virtio_net_hdr by offsets (TUNOffload.swift): 10 bytes.
+#include <linux/virtio_net.h>
+_Static_assert(sizeof(struct virtio_net_hdr) == 10, "virtio_net_hdr is 10 bytes");
+_Static_assert(offsetof(struct virtio_net_hdr, gso_size) == 4, "gso_size at 4");
+_Static_assert(offsetof(struct virtio_net_hdr, csum_start) == 6, "csum_start at 6");
+_Static_assert(VIRTIO_NET_HDR_F_NEEDS_CSUM == 1 && VIRTIO_NET_HDR_GSO_TCPV4 == 1, "virtio flags");
 
 int sluice_poll_nanoseconds(struct pollfd *fds, unsigned long count, long long timeout_ns) {
     if (timeout_ns < 0) return ppoll(fds, (nfds_t)count, NULL, NULL);
     struct timespec ts = { .tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL };
     return ppoll(fds, (nfds_t)count, &ts, NULL);
+}
+
+int sluice_recv_batch(int fd, void *storage, unsigned long slot_size, unsigned count,
+                      unsigned *lengths, struct sockaddr_in *from) {
+    struct mmsghdr messages[SLUICE_BATCH_MAX];
+    struct iovec vectors[SLUICE_BATCH_MAX];
+    if (count > SLUICE_BATCH_MAX) count = SLUICE_BATCH_MAX;
+    memset(messages, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)storage + (size_t)i * slot_size;
+        vectors[i].iov_len = slot_size;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        if (from) {
+            messages[i].msg_hdr.msg_name = &from[i];
+            messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+        }
+    }
+    int n;
+    do { n = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    for (int i = 0; i < n; i++) lengths[i] = messages[i].msg_len;
+    return n;
+}
+
+int sluice_send_batch(int fd, const void *storage, unsigned long slot_size, unsigned count,
+                      const unsigned *lengths, const struct sockaddr_in *to) {
+    struct mmsghdr messages[SLUICE_BATCH_MAX];
+    struct iovec vectors[SLUICE_BATCH_MAX];
+    if (count > SLUICE_BATCH_MAX) count = SLUICE_BATCH_MAX;
+    memset(messages, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)storage + (size_t)i * slot_size;
+        vectors[i].iov_len = lengths[i];
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        if (to) {
+            messages[i].msg_hdr.msg_name = (void *)&to[i];
+            messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+        }
+    }
+    int n;
+    do { n = sendmmsg(fd, messages, count, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    return n;
+}
+
+int sluice_set_timer_slack(unsigned long nanoseconds) {
+    return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
+}
+
+int sluice_tun_set_offload(int fd, unsigned flags) {
+    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags);
 }

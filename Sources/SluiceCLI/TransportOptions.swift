@@ -24,10 +24,11 @@ package struct TransportOptions: ParsableArguments {
 
     /// Opens what these flags ask for: Ctrl-C handling, the link (`--tun`, or UDP on 127.0.0.1 at
     /// `--udp-port`, else `defaultUDPPort`; bound when `bind`, else sent to from an ephemeral
-    /// port) and the `--pcap` capture.
-    package func open(defaultUDPPort: UInt16, bind: Bool) throws(LinkError) -> Transport {
+    /// port) and the `--pcap` capture. `offload` (`OffloadOption`) opens the TUN device in
+    /// offload mode.
+    package func open(defaultUDPPort: UInt16, bind: Bool, offload: Bool = false) throws(LinkError) -> Transport {
         try open { () throws(LinkError) in
-            try LinkChoice.open(tun: tun, udpPort: udpPort ?? defaultUDPPort, bind: bind)
+            try LinkChoice.open(tun: tun, udpPort: udpPort ?? defaultUDPPort, bind: bind, offload: offload)
         }
     }
 
@@ -46,6 +47,16 @@ package struct TransportOptions: ParsableArguments {
         let capture = try pcap.map { path throws(LinkError) in try openCapture(path: path) }
         return (signals, capture)
     }
+}
+
+/// `--offload`: the TUN offload mode (`TUNDevice`), for binaries that run one connection's data
+/// over `--tun`.
+package struct OffloadOption: ParsableArguments {
+    @Flag(name: .customLong("offload"),
+          help: "With --tun: TUN offload mode (virtio-net header, checksum and TSO offload): TCP super-segments of up to 64 KiB both ways; the pcap holds them as read and written.")
+    package var enabled = false
+
+    package init() {}
 }
 
 /// `--local`: the TCP source address of a binary that connects out.

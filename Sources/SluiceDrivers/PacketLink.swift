@@ -16,6 +16,39 @@ package protocol PacketLink: AnyObject {
     /// Sends one packet. Returns `false` when the packet was dropped because the link had no
     /// room (TCP recovers it like any loss); throws on a hard error.
     func send(_ packet: UnsafeRawBufferPointer) throws(LinkError) -> Bool
+    /// Reads up to `batch.capacity` packets into `batch` (setting `batch.count`); 0 when nothing
+    /// is waiting.
+    func receive(batch: PacketBatch) throws(LinkError) -> Int
+    /// Sends the `batch.count` packets of `batch`; returns how many the link had no room for
+    /// (dropped, left to TCP like any loss); throws on a hard error.
+    func send(batch: PacketBatch) throws(LinkError) -> Int
+    /// Rewrites an outgoing batch before it is captured and sent (the TUN offload mode joins
+    /// segments into super-segments; with `forCapture` their checksums are completed).
+    func prepare(_ batch: PacketBatch, forCapture: Bool)
+}
+
+extension PacketLink {
+    /// Plain links send what the engine produced.
+    package func prepare(_ batch: PacketBatch, forCapture: Bool) {}
+
+    /// One `receive(into:)` per packet (links without a batch system call).
+    package func receive(batch: PacketBatch) throws(LinkError) -> Int {
+        batch.count = 0
+        while batch.count < batch.capacity, let n = try receive(into: batch.slot(batch.count)) {
+            batch.lengths[batch.count] = UInt32(n)
+            batch.count += 1
+        }
+        return batch.count
+    }
+
+    /// One `send(_:)` per packet.
+    package func send(batch: PacketBatch) throws(LinkError) -> Int {
+        var dropped = 0
+        for i in 0..<batch.count {
+            if try !send(batch.packet(i)) { dropped += 1 }
+        }
+        return dropped
+    }
 }
 
 /// A link failure that stops the run loop, with a one-line message naming the fix.

@@ -9,12 +9,26 @@ import CSluiceSystem
 /// `init(name:)` attaches to the named device, creating it if absent (a created device is down
 /// and has no address until someone configures it: tools/netns-tun does). The descriptor is
 /// nonblocking; the run loop polls it.
+///
+/// With `offload` (`--offload`) the device is opened with `IFF_VNET_HDR` and
+/// `TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4)`: packets carry a virtio-net header and may be TCP
+/// super-segments both ways (`TUNOffload.swift`).
 package final class TUNDevice: PacketLink {
     package let name: String
     package let fileDescriptor: Int32
-    package var label: String { "tun \(name)" }
+    package let offload: Bool
+    package var label: String { offload ? "tun \(name) (offload)" : "tun \(name)" }
+    /// Offload mode: packets read whose checksum offsets did not fit them (dropped).
+    package private(set) var badOffloadPackets = 0
+    /// Offload mode: super-segments read and written.
+    package private(set) var superSegmentsReceived = 0
+    package private(set) var superSegmentsSent = 0
+    /// The virtio-net header of the packet being read or written.
+    private let vnetHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNetHeader.size, alignment: 8)
+    /// Whether the capture asked for complete checksums in the last prepared batch.
+    private var checksumsCompleted = false
 
-    package init(name: String) throws(TUNError) {
+    package init(name: String, offload: Bool = false) throws(TUNError) {
         try TUNDevice.validate(name: name)
         let fd = open(tunClonePath, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else {
@@ -30,7 +44,7 @@ package final class TUNDevice: PacketLink {
         // _Static_assert in CSluiceSystem), little-endian on x86_64 and arm64.
         var request = [UInt8](repeating: 0, count: ifreqSize)
         for (i, byte) in name.utf8.enumerated() { request[i] = byte }
-        let flags = UInt16(iffTun | iffNoPI)
+        let flags = UInt16(iffTun | iffNoPI | (offload ? iffVnetHeader : 0))
         request[interfaceNameSize] = UInt8(flags & 0xff)
         request[interfaceNameSize + 1] = UInt8(flags >> 8)
         let result = request.withUnsafeMutableBytes { ioctl(fd, tunSetInterface, $0.baseAddress!) }
@@ -44,6 +58,11 @@ package final class TUNDevice: PacketLink {
             default: throw .system(operation: "TUNSETIFF \(name)", code: code)
             }
         }
+        if offload, sluice_tun_set_offload(fd, sluice_TUN_F_CSUM | sluice_TUN_F_TSO4) != 0 {
+            let code = errno
+            close(fd)
+            throw .system(operation: "TUNSETOFFLOAD \(name) (TUN_F_CSUM | TUN_F_TSO4)", code: code)
+        }
         guard setNonblocking(fd) else {
             let code = errno
             close(fd)
@@ -51,9 +70,13 @@ package final class TUNDevice: PacketLink {
         }
         self.name = name
         self.fileDescriptor = fd
+        self.offload = offload
     }
 
-    deinit { close(fileDescriptor) }
+    deinit {
+        close(fileDescriptor)
+        vnetHeader.deallocate()
+    }
 
     /// Interface names are 1–15 bytes (IFNAMSIZ − 1) without `/`, `:` or whitespace
     /// (the kernel's `dev_valid_name`).
@@ -65,6 +88,7 @@ package final class TUNDevice: PacketLink {
     }
 
     package func receive(into buffer: UnsafeMutableRawBufferPointer) throws(LinkError) -> Int? {
+        if offload { return try receiveWithHeader(into: buffer) }
         while true {
             let n = read(fileDescriptor, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
@@ -77,8 +101,69 @@ package final class TUNDevice: PacketLink {
     }
 
     package func send(_ packet: UnsafeRawBufferPointer) throws(LinkError) -> Bool {
+        try send(packet, segmentSize: 0)
+    }
+
+    /// Offload mode: joins the batch's runs of data segments into super-segments.
+    package func prepare(_ batch: PacketBatch, forCapture: Bool) {
+        guard offload else { return }
+        SuperSegmentCoalescer.coalesce(batch, completeChecksums: forCapture)
+        checksumsCompleted = forCapture
+    }
+
+    package func send(batch: PacketBatch) throws(LinkError) -> Int {
+        var dropped = 0
+        for i in 0..<batch.count {
+            let size = offload ? Int(batch.segmentSizes[i]) : 0
+            if size > 0 {
+                superSegmentsSent += 1
+                if checksumsCompleted {
+                    SuperSegmentCoalescer.makeChecksumPartial(UnsafeMutableRawBufferPointer(rebasing: batch.slot(i)[..<Int(batch.lengths[i])]))
+                }
+            }
+            if try !send(batch.packet(i), segmentSize: size) { dropped += 1 }
+        }
+        return dropped
+    }
+
+    /// Offload mode: one `readv` of the virtio-net header and the packet; a partial checksum is
+    /// completed. Returns 0 (skipped by the run loop) for a packet too short or with bad offsets.
+    private func receiveWithHeader(into buffer: UnsafeMutableRawBufferPointer) throws(LinkError) -> Int? {
+        var vectors = (iovec(iov_base: vnetHeader.baseAddress, iov_len: VirtioNetHeader.size),
+                       iovec(iov_base: buffer.baseAddress, iov_len: buffer.count))
         while true {
-            let n = write(fileDescriptor, packet.baseAddress, packet.count)
+            let n = withUnsafeMutableBytes(of: &vectors) { readv(fileDescriptor, $0.baseAddress?.assumingMemoryBound(to: iovec.self), 2) }
+            if n >= 0 {
+                let length = n - VirtioNetHeader.size
+                guard length > 0 else { return 0 }
+                let packet = UnsafeMutableRawBufferPointer(rebasing: buffer[..<length])
+                guard VirtioNetHeader.completeChecksum(UnsafeRawBufferPointer(vnetHeader), packet: packet) else {
+                    badOffloadPackets += 1
+                    return 0
+                }
+                if vnetHeader[1] & 0x7f == VirtioNetHeader.gsoTCPv4 { superSegmentsReceived += 1 }
+                return length
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN: return nil
+            case let code: throw .system("read from tun \(name)", code)
+            }
+        }
+    }
+
+    /// Writes one packet (offload mode: after its virtio-net header, in one `writev`).
+    private func send(_ packet: UnsafeRawBufferPointer, segmentSize: Int) throws(LinkError) -> Bool {
+        while true {
+            let n: Int
+            if offload {
+                VirtioNetHeader.write(into: vnetHeader, packet: packet, segmentSize: segmentSize)
+                var vectors = (iovec(iov_base: vnetHeader.baseAddress, iov_len: VirtioNetHeader.size),
+                               iovec(iov_base: UnsafeMutableRawPointer(mutating: packet.baseAddress), iov_len: packet.count))
+                n = withUnsafeMutableBytes(of: &vectors) { writev(fileDescriptor, $0.baseAddress?.assumingMemoryBound(to: iovec.self), 2) }
+            } else {
+                n = write(fileDescriptor, packet.baseAddress, packet.count)
+            }
             if n >= 0 { return true }
             switch errno {
             case EINTR: continue
@@ -127,5 +212,6 @@ private let tunClonePath = "/dev/net/tun"
 private let tunSetInterface: UInt = sluice_TUNSETIFF
 private let iffTun = Int32(sluice_IFF_TUN)
 private let iffNoPI = Int32(sluice_IFF_NO_PI)
+private let iffVnetHeader = Int32(sluice_IFF_VNET_HDR)
 private let interfaceNameSize = Int(sluice_IFNAMSIZ)
 private let ifreqSize = Int(sluice_ifreq_size)

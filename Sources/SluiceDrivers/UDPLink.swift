@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import CSluiceSystem
 import SluiceCore
 
 /// The UDP-on-loopback link: each raw IPv4 packet travels as one UDP datagram on 127.0.0.1, so
@@ -20,6 +21,8 @@ package final class UDPLink: PacketLink {
 
     private var peers = PeerTable<sockaddr_in>(limit: peerLimit)
     private var connected: Bool
+    /// Per-datagram addresses for `recvmmsg` (sources) and `sendmmsg` (destinations).
+    private let batchAddresses = UnsafeMutableBufferPointer<sockaddr_in>.allocate(capacity: Int(SLUICE_BATCH_MAX))
 
     /// Binds 127.0.0.1:`port` (the receiving side).
     package init(bindingLoopbackPort port: UInt16) throws(LinkError) {
@@ -46,7 +49,10 @@ package final class UDPLink: PacketLink {
         connected = true
     }
 
-    deinit { close(fileDescriptor) }
+    deinit {
+        close(fileDescriptor)
+        batchAddresses.deallocate()
+    }
 
     /// `bind` or `connect` (`call`) `fd` to 127.0.0.1:`port`; on failure closes `fd` and returns
     /// the errno.
@@ -130,6 +136,71 @@ package final class UDPLink: PacketLink {
             }
         }
     }
+
+    /// Many datagrams per `recvmmsg` (one system call for up to `batch.capacity` packets).
+    package func receive(batch: PacketBatch) throws(LinkError) -> Int {
+        batch.count = 0
+        let n = sluice_recv_batch(fileDescriptor, batch.storage.baseAddress, UInt(batch.slotSize), UInt32(batch.capacity),
+                                  batch.lengths.baseAddress, connected ? nil : batchAddresses.baseAddress)
+        if n < 0 {
+            if errno == ECONNREFUSED {
+                peerRefused = true
+                return 0
+            }
+            throw .system("recvmmsg on \(label)", errno)
+        }
+        batch.count = Int(n)
+        if !connected {
+            for i in 0..<batch.count { peers.learn(packet: batch.packet(i), from: batchAddresses[i]) }
+        }
+        return batch.count
+    }
+
+    /// Many datagrams per `sendmmsg`; a packet whose TCP peer has no known UDP address, or that
+    /// finds the socket buffer full, is dropped (counted by the caller; TCP recovers it).
+    package func send(batch: PacketBatch) throws(LinkError) -> Int {
+        var dropped = 0
+        var start = 0
+        if !connected {
+            // Destinations in place; packets to unknown peers are dropped by moving the rest up.
+            var kept = 0
+            for i in 0..<batch.count {
+                guard let to = peers.address(for: batch.packet(i)) else {
+                    dropped += 1
+                    continue
+                }
+                if kept != i {
+                    batch.slot(kept).copyMemory(from: batch.packet(i))
+                    batch.lengths[kept] = batch.lengths[i]
+                }
+                batchAddresses[kept] = to
+                kept += 1
+            }
+            batch.count = kept
+        }
+        while start < batch.count {
+            let n = sluice_send_batch(fileDescriptor, batch.storage.baseAddress.map { $0 + start * batch.slotSize },
+                                      UInt(batch.slotSize), UInt32(batch.count - start),
+                                      batch.lengths.baseAddress.map { $0 + start },
+                                      connected ? nil : batchAddresses.baseAddress.map { $0 + start })
+            if n > 0 {
+                start += Int(n)
+                continue
+            }
+            if n < 0 {
+                switch errno {
+                case ENOBUFS: break
+                case ECONNREFUSED: peerRefused = true
+                case let code: throw .system("sendmmsg on \(label)", code)
+                }
+            }
+            // The socket buffer is full (or the peer is gone): the rest is dropped.
+            dropped += batch.count - start
+            break
+        }
+        return dropped
+    }
+
 }
 
 @available(*, unavailable)

@@ -24,6 +24,7 @@ struct SluiceRecv: SluiceCommand {
     var listen: SocketAddress
 
     @OptionGroup var transport: TransportOptions
+    @OptionGroup var offload: OffloadOption
 
     @Option(help: ArgumentHelp("Receive buffer per connection, in bytes (KiB/MiB allowed; 2 KiB to 1 GiB). Default 256KiB.", valueName: "bytes"),
             transform: { try flagValue(FlagValues.bufferSize($0, range: bufferSizeRange)) })
@@ -47,7 +48,7 @@ struct SluiceRecv: SluiceCommand {
 
     func run() throws {
         let transport = Self.orFail { () throws(LinkError) in
-            try self.transport.open(defaultUDPPort: listen.port, bind: true)
+            try self.transport.open(defaultUDPPort: listen.port, bind: true, offload: offload.enabled)
         }
         let outputFile = Self.orFail { () throws(LinkError) in try output.map { path throws(LinkError) in try OutputFile(path: path) } }
         let json = self.transport.json

@@ -28,6 +28,7 @@ struct SluiceSend: SluiceCommand {
 
     @OptionGroup var source: LocalAddressOption
     @OptionGroup var transport: TransportOptions
+    @OptionGroup var offload: OffloadOption
 
     @Option(help: ArgumentHelp("Send this many deterministic pseudo-random bytes (KiB/MiB/GiB allowed).", valueName: "bytes"),
             transform: { try flagValue(FlagValues.byteCount($0)) })
@@ -58,7 +59,7 @@ struct SluiceSend: SluiceCommand {
 
     func run() throws {
         let transport = Self.orFail { () throws(LinkError) in
-            try self.transport.open(defaultUDPPort: connect.port, bind: false)
+            try self.transport.open(defaultUDPPort: connect.port, bind: false, offload: offload.enabled)
         }
         let payload: any PayloadSource = Self.orFail { () throws(LinkError) in
             if let file { return try FilePayload(path: file) }

@@ -1,5 +1,6 @@
 import Testing
 import SluiceCore
+import SluiceRandom
 @testable import SluiceDrivers
 
 @Suite struct TokenBucketTests {
@@ -88,7 +89,53 @@ private let expectedHash: UInt32 = 0xa985_cd59
         }
         #expect(a == b)
     }
+
+    /// The word-wide generator produces exactly the bytes of the byte-at-a-time definition
+    /// (pinned from an independent Python SplitMix64: FNV-1a 64 of all 1,000,003 bytes of seed 7,
+    /// and the last 16), whatever the fill sizes (odd, word-sized, straddling words; seeded).
+    @Test func wordWideGeneratorKeepsTheBytesOfSeed7() throws {
+        var rng = SplitMix64(seed: 20261130)
+        print("PayloadTests chunk-size seed 20261130")
+        for round in 0..<3 {
+            let payload = SeededPayload(count: 1_000_003, seed: 7)
+            var all = [UInt8]()
+            all.reserveCapacity(1_000_003)
+            var chunk = [UInt8](repeating: 0, count: 70_000)
+            while true {
+                // Round 0: 64 KiB fills; the others: random sizes 1...70,000.
+                let size = round == 0 ? 65_536 : 1 + Int(rng.next() % 70_000)
+                let n = try chunk.withUnsafeMutableBytes { try payload.fill(UnsafeMutableRawBufferPointer(rebasing: $0[..<size])) }
+                if n == 0 { break }
+                all += chunk[..<n]
+            }
+            #expect(all.count == 1_000_003)
+            var fnv: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in all { fnv = (fnv ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            #expect(fnv == 0x5355_9007_0ff7_3056, "round \(round)")
+            #expect(Array(all.suffix(16)) == [0x40, 0x23, 0x1C, 0x69, 0x72, 0x2E, 0xAE, 0x1A,
+                                               0x35, 0x43, 0x03, 0x67, 0xF2, 0x35, 0xBE, 0xC6])
+        }
+    }
+
+    @Test func generatorMatchesTheByteModelForSmallFills() throws {
+        // The byte-at-a-time definition as a model, against fills of 0...17 bytes.
+        var model = SplitMix64(seed: 99)
+        var modelBytes = [UInt8]()
+        for _ in 0..<200 { withUnsafeBytes(of: model.next().littleEndian) { modelBytes += $0 } }
+        let payload = SeededPayload(count: 1500, seed: 99)
+        var produced = [UInt8]()
+        var size = 0
+        while true {
+            var chunk = [UInt8](repeating: 0, count: size)
+            let n = try chunk.withUnsafeMutableBytes { try payload.fill($0) }
+            if n == 0 && size > 0 { break }
+            produced += chunk[..<n]
+            size = (size + 1) % 18
+        }
+        #expect(produced == Array(modelBytes[..<1500]))
+    }
 }
+
 
 @Suite struct LinkPartsTests {
     @Test(arguments: ["tun0", "sl12345", "a", "fifteen-chars-x"])
@@ -128,5 +175,120 @@ private let expectedHash: UInt32 = 0xa985_cd59
         }
         packet[9] = 17
         packet.withUnsafeBytes { #expect(tcpEndpoint(of: $0, source: true) == nil) }
+    }
+}
+
+/// The TUN offload mode's send side: runs of consecutive data segments of one connection in a
+/// batch become one TCP/IPv4 super-segment (the kernel segments it back into the same pieces);
+/// anything else passes unchanged and in order.
+@Suite struct SuperSegmentTests {
+    /// An IPv4/TCP packet 10.0.0.1:40000 → 10.0.0.2:5001 with a 12-byte timestamp option,
+    /// checksums complete; payload bytes are `seq + i` (low byte).
+    static func segment(seq: UInt32, payload: Int, flags: UInt8 = 0x10, tsval: UInt32 = 7, ack: UInt32 = 99) -> [UInt8] {
+        let tcpLength = 32 + payload
+        var p = [UInt8](repeating: 0, count: 20 + tcpLength)
+        p[0] = 0x45
+        p[2] = UInt8((20 + tcpLength) >> 8); p[3] = UInt8((20 + tcpLength) & 0xff)
+        p[6] = 0x40                                         // DF
+        p[8] = 64; p[9] = 6
+        p[12...15] = [10, 0, 0, 1]; p[16...19] = [10, 0, 0, 2]
+        p[20...23] = [0x9c, 0x40, 0x13, 0x89]
+        for k in 0..<4 { p[24 + k] = UInt8(truncatingIfNeeded: seq >> (24 - 8 * k)) }
+        for k in 0..<4 { p[28 + k] = UInt8(truncatingIfNeeded: ack >> (24 - 8 * k)) }
+        p[32] = 0x80; p[33] = flags; p[34] = 0x10; p[35] = 0x00
+        p[40...43] = [1, 1, 8, 10]
+        for k in 0..<4 { p[44 + k] = UInt8(truncatingIfNeeded: tsval >> (24 - 8 * k)) }
+        for i in 0..<payload { p[52 + i] = UInt8(truncatingIfNeeded: seq &+ UInt32(i)) }
+        let ip = p.withUnsafeBytes { InternetChecksum.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<20])) }
+        p[10] = UInt8(ip >> 8); p[11] = UInt8(ip & 0xff)
+        var sum = InternetChecksum()
+        sum.addPseudoHeader(source: IPv4Address(10, 0, 0, 1), destination: IPv4Address(10, 0, 0, 2), length: tcpLength)
+        p.withUnsafeBytes { sum.add(UnsafeRawBufferPointer(rebasing: $0[20...])) }
+        p[36] = UInt8(sum.checksum >> 8); p[37] = UInt8(sum.checksum & 0xff)
+        return p
+    }
+
+    static func batch(_ packets: [[UInt8]]) -> PacketBatch {
+        let b = PacketBatch()
+        for (i, p) in packets.enumerated() {
+            p.withUnsafeBytes { b.slot(i).copyMemory(from: $0) }
+            b.lengths[i] = UInt32(p.count)
+        }
+        b.count = packets.count
+        return b
+    }
+
+    static func verifies(_ packet: UnsafeRawBufferPointer) -> Bool {
+        guard let parsed = try? IPv4TCPPacket.parse(packet) else { return false }
+        return parsed.verifyChecksums(in: packet).isValid
+    }
+
+    @Test func consecutiveSegmentsBecomeOneSuperSegmentWithCompleteChecksums() throws {
+        // 3 full segments, a short one with PSH (ends the run), a pure ACK, then 2 more segments.
+        let packets = [Self.segment(seq: 1000, payload: 1448), Self.segment(seq: 2448, payload: 1448),
+                       Self.segment(seq: 3896, payload: 1448), Self.segment(seq: 5344, payload: 500, flags: 0x18),
+                       Self.segment(seq: 5844, payload: 0),
+                       Self.segment(seq: 5844, payload: 1448), Self.segment(seq: 7292, payload: 1448, flags: 0x19)]
+        let b = Self.batch(packets)
+        SuperSegmentCoalescer.coalesce(b, completeChecksums: true)
+        #expect(b.count == 3)
+        #expect(b.lengths[0] == UInt32(52 + 3 * 1448 + 500))
+        #expect(b.segmentSizes[0] == 1448)
+        #expect(b.lengths[1] == 52)
+        #expect(b.segmentSizes[1] == 0)
+        #expect(b.lengths[2] == UInt32(52 + 2 * 1448))
+        #expect(b.segmentSizes[2] == 1448)
+        let first = b.packet(0)
+        #expect(Self.verifies(first))
+        #expect(first[33] == 0x18)                                      // PSH moved to the super-segment
+        #expect(b.packet(2)[33] == 0x19)                                // so did FIN
+        #expect(Self.verifies(b.packet(2)))
+        // The payload is the segments' payloads back to back.
+        for i in stride(from: 0, to: 3 * 1448 + 500, by: 97) {
+            #expect(first[52 + i] == UInt8(truncatingIfNeeded: 1000 + i))
+        }
+        // The kernel-bound form: the pseudo-header sum only, NEEDS_CSUM with offsets.
+        SuperSegmentCoalescer.makeChecksumPartial(UnsafeMutableRawBufferPointer(rebasing: b.slot(0)[..<Int(b.lengths[0])]))
+        var header = [UInt8](repeating: 0xff, count: VirtioNetHeader.size)
+        header.withUnsafeMutableBytes { VirtioNetHeader.write(into: $0, packet: b.packet(0), segmentSize: 1448) }
+        #expect(header == [1, 1, 52, 0, 0xa8, 0x05, 20, 0, 16, 0])
+        // Completing it as the receive side does gives back the valid checksum.
+        _ = header.withUnsafeBytes { h in VirtioNetHeader.completeChecksum(h, packet: UnsafeMutableRawBufferPointer(rebasing: b.slot(0)[..<Int(b.lengths[0])])) }
+        #expect(Self.verifies(b.packet(0)))
+    }
+
+    @Test func differentHeadersOrGapsAreNotJoined() {
+        let packets = [Self.segment(seq: 1000, payload: 1448), Self.segment(seq: 2448, payload: 1448, tsval: 8),  // timestamp tick
+                       Self.segment(seq: 3896, payload: 1448, ack: 100),                                         // new ACK number
+                       Self.segment(seq: 9999, payload: 1448),                                                   // a gap
+                       Self.segment(seq: 1000, payload: 1448, flags: 0x18), Self.segment(seq: 2448, payload: 1448)]   // PSH first
+        let b = Self.batch(packets)
+        SuperSegmentCoalescer.coalesce(b, completeChecksums: true)
+        #expect(b.count == 6)
+        for i in 0..<6 {
+            #expect(Array(b.packet(i)) == packets[i])
+            #expect(b.segmentSizes[i] == 0)
+        }
+    }
+
+    @Test func aSuperSegmentNeverPassesTheIPv4Limit() {
+        // 50 full segments: 45 fit in 65,535 bytes (52 + 45 × 1448 = 65,212), the rest start a second one.
+        let packets = (0..<50).map { Self.segment(seq: 1000 + UInt32($0) * 1448, payload: 1448) }
+        let b = PacketBatch(capacity: 64)
+        for (i, p) in packets.prefix(b.capacity).enumerated() {
+            p.withUnsafeBytes { b.slot(i).copyMemory(from: $0) }
+            b.lengths[i] = UInt32(p.count)
+        }
+        b.count = min(50, b.capacity)
+        let segments = b.count
+        SuperSegmentCoalescer.coalesce(b, completeChecksums: true)
+        var total = 0
+        for i in 0..<b.count {
+            #expect(b.lengths[i] <= 65_535)
+            #expect(Self.verifies(b.packet(i)))
+            total += Int(b.lengths[i]) - 52
+        }
+        #expect(total == segments * 1448)
+        #expect(b.count == (segments + 44) / 45)
     }
 }

@@ -14,9 +14,11 @@ package final class TestNamespace {
     private let output = Pipe()
 
     /// `prefix`: the namespace's and device's names start with it (a suite's own, e.g. `s15-`).
-    package init(lossPercent: Int, prefix: String? = nil) throws {
+    /// `offload`: TSO/GSO stay on for the device (tools/netns-tun --offload).
+    package init(lossPercent: Int, prefix: String? = nil, offload: Bool = false) throws {
         holder.executableURL = TestEnvironment.repository.appendingPathComponent("tools/netns-tun")
         holder.arguments = ["--loss", "\(lossPercent)", "--hold"] + (prefix.map { ["--prefix", $0] } ?? [])
+            + (offload ? ["--offload"] : [])
         holder.standardInput = input
         holder.standardOutput = output
         // Children of other tests must not inherit our end of the holder's stdin, or the holder

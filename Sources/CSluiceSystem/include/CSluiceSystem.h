@@ -8,6 +8,7 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
+#include <netinet/in.h>
 
 /// TUNSETIFF: attach the descriptor to a named TUN/TAP device (<linux/if_tun.h>).
 static const unsigned long sluice_TUNSETIFF = TUNSETIFF;
@@ -15,6 +16,14 @@ static const unsigned long sluice_TUNSETIFF = TUNSETIFF;
 static const short sluice_IFF_TUN = IFF_TUN;
 /// IFF_NO_PI: no 4-byte packet-information prefix before each packet.
 static const short sluice_IFF_NO_PI = IFF_NO_PI;
+/// IFF_VNET_HDR: each packet read or written starts with a struct virtio_net_hdr (offload mode).
+static const short sluice_IFF_VNET_HDR = IFF_VNET_HDR;
+/// TUNSETOFFLOAD: which offloads the reader handles (TUN_F_* flags).
+static const unsigned long sluice_TUNSETOFFLOAD = TUNSETOFFLOAD;
+/// TUN_F_CSUM: the reader completes partial checksums (VIRTIO_NET_HDR_F_NEEDS_CSUM).
+static const unsigned sluice_TUN_F_CSUM = TUN_F_CSUM;
+/// TUN_F_TSO4: the reader takes TCP/IPv4 super-segments (VIRTIO_NET_HDR_GSO_TCPV4).
+static const unsigned sluice_TUN_F_TSO4 = TUN_F_TSO4;
 /// IFNAMSIZ: interface name buffer, including the terminating NUL.
 static const int sluice_IFNAMSIZ = IFNAMSIZ;
 /// sizeof(struct ifreq).
@@ -23,5 +32,28 @@ static const int sluice_ifreq_size = (int)sizeof(struct ifreq);
 /// ppoll(2) with a timeout in nanoseconds (negative: wait forever). ppoll needs _GNU_SOURCE,
 /// which Swift's Glibc module is not built with.
 int sluice_poll_nanoseconds(struct pollfd *fds, unsigned long count, long long timeout_ns);
+
+/// The most datagrams one sluice_recv_batch / sluice_send_batch call moves.
+#define SLUICE_BATCH_MAX 64
+
+/// recvmmsg(2) (needs _GNU_SOURCE) over `count` (at most SLUICE_BATCH_MAX) slots of
+/// `slot_size` bytes laid out back to back from `storage`, nonblocking: the length of each
+/// datagram goes to `lengths[i]` and, when `from` is not NULL, its source to `from[i]`.
+/// Returns the number of datagrams (0 when none waits), or -1 with errno set.
+int sluice_recv_batch(int fd, void *storage, unsigned long slot_size, unsigned count,
+                      unsigned *lengths, struct sockaddr_in *from);
+
+/// sendmmsg(2) of `count` (at most SLUICE_BATCH_MAX) datagrams, slot `i` holding `lengths[i]`
+/// bytes, to `to[i]` when `to` is not NULL (else the connected peer). Returns how many left
+/// (0 when the first would block), or -1 with errno set when the first failed otherwise.
+int sluice_send_batch(int fd, const void *storage, unsigned long slot_size, unsigned count,
+                      const unsigned *lengths, const struct sockaddr_in *to);
+
+/// ioctl(fd, TUNSETOFFLOAD, flags): the argument is the flags value itself, not a pointer.
+int sluice_tun_set_offload(int fd, unsigned flags);
+
+/// prctl(PR_SET_TIMERSLACK, nanoseconds) for the calling thread: how late the kernel may wake a
+/// sleeping ppoll (default 50 µs), which a pacing run loop feels. Returns 0 or -1.
+int sluice_set_timer_slack(unsigned long nanoseconds);
 
 #endif
