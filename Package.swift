@@ -99,7 +99,7 @@ let package = Package(
         .target(name: "CSluiceMalloc"),
         .target(name: "CSluiceAllocCounter"),
         .executableTarget(name: "sluice-bench", dependencies: [
-            "SluiceCore", "SluiceHarness", "SluiceFormat", "SluiceRandom", "CSluiceMalloc", "CSluiceAllocCounter",
+            "SluiceCore", "SluiceHarness", "SluiceFormat", "SluiceRandom", "SluicePcap", "CSluiceMalloc", "CSluiceAllocCounter",
         ]),
 
         .executableTarget(name: "sluice-http", dependencies: [

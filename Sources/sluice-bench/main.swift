@@ -15,6 +15,10 @@ let benchCommands: [BenchCommand] = [
     LoopbackBench.command,
     EngineBench.command,
     ScaleBench.command,
+    VethBench.command,
+    TunBench.command,
+    MemoryBench.command,
+    PacingBench.command,
 ]
 
 exit(runBench(CommandLine.arguments, commands: benchCommands))
