@@ -27,22 +27,22 @@ struct KernelInteropTests {
     // MARK: - Offload mode (--offload): TCP super-segments both ways
 
     @Test func kernelClientToSluiceReceiverOffload() throws {
-        guard InteropEnvironment.ready() else { return }
+        guard InteropEnvironment.prerequisites.ready() else { return }
         try offloadTransfer(toSluice: true, lossPercent: 0, label: "k2s-offload")
     }
 
     @Test func kernelClientToSluiceReceiverOffloadWithLoss() throws {
-        guard InteropEnvironment.ready() else { return }
+        guard InteropEnvironment.prerequisites.ready() else { return }
         try offloadTransfer(toSluice: true, lossPercent: 2, label: "k2s-offload-loss")
     }
 
     @Test func sluiceSenderToKernelReceiverOffload() throws {
-        guard InteropEnvironment.ready() else { return }
+        guard InteropEnvironment.prerequisites.ready() else { return }
         try offloadTransfer(toSluice: false, lossPercent: 0, label: "s2k-offload")
     }
 
     @Test func sluiceSenderToKernelReceiverOffloadWithLoss() throws {
-        guard InteropEnvironment.ready() else { return }
+        guard InteropEnvironment.prerequisites.ready() else { return }
         try offloadTransfer(toSluice: false, lossPercent: 2, label: "s2k-offload-loss")
     }
 
@@ -97,7 +97,8 @@ struct KernelInteropTests {
         #expect(sluiceReport["sha256"] as? String == kernelReport["sha256"] as? String, "\(transcript)")
         try expectCleanCapture(pcap)
         let sender = toSluice ? namespace.kernelAddress : namespace.sluiceAddress
-        let superSegments = try tsharkCount(pcap, filter: "ip.src == \(sender) && ip.len > 1500")
+        let superSegments = try Tshark.rows(pcap, fields: ["frame.number"], filter: "ip.src == \(sender) && ip.len > 1500",
+                                            preferences: Tshark.checksumPreferences).count
         print("interop \(label): \(sluiceReport["bytes"] ?? 0) bytes in \(sluiceReport["seconds"] ?? 0) s, goodput \(sluiceReport["goodput_bps"] ?? 0) bit/s, \(superSegments) super-segments from \(sender), loss \(lossPercent)%")
         if lossPercent == 0 {
             #expect(superSegments >= 1, "no super-segment from \(sender) in \(pcap)")
