@@ -179,10 +179,10 @@ package final class UDPLink: PacketLink {
             batch.count = kept
         }
         while start < batch.count {
-            let n = sluice_send_batch(fileDescriptor, batch.storage.baseAddress.map { $0 + start * batch.slotSize },
-                                      UInt(batch.slotSize), UInt32(batch.count - start),
-                                      batch.lengths.baseAddress.map { $0 + start },
-                                      connected ? nil : batchAddresses.baseAddress.map { $0 + start })
+            let storage = batch.storage.baseAddress.map { UnsafeRawPointer($0 + start * batch.slotSize) }
+            let lengths = batch.lengths.baseAddress.map { UnsafePointer($0 + start) }
+            let addresses = connected ? nil : batchAddresses.baseAddress.map { UnsafePointer($0 + start) }
+            let n = sluice_send_batch(fileDescriptor, storage, UInt(batch.slotSize), UInt32(batch.count - start), lengths, addresses)
             if n > 0 {
                 start += Int(n)
                 continue
