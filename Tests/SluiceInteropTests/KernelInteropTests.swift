@@ -66,12 +66,12 @@ struct KernelInteropTests {
                 "--pcap", pcap, "--json", "--once",
             ])
             #expect(sluiceProcess.waitForOutput(seconds: 10) { $0.stderr.contains("listening") }, "\(sluiceProcess.transcript)")
-            kernelProcess = try namespace.spawn("kernel-client", in: dir, InteropEnvironment.python, [
+            kernelProcess = try namespace.spawn("kernel-client", in: dir, TestEnvironment.python, [
                 script("kernel-client.py"), "--connect", "\(namespace.sluiceAddress):5003",
                 "--bytes", "4000000", "--seed", "\(lossPercent + 31)", "--timeout", "90",
             ])
         } else {
-            kernelProcess = try namespace.spawn("kernel-receiver", in: dir, InteropEnvironment.python, [
+            kernelProcess = try namespace.spawn("kernel-receiver", in: dir, TestEnvironment.python, [
                 script("kernel-receiver.py"), "--listen", "\(namespace.kernelAddress):5004", "--timeout", "90",
             ])
             #expect(kernelProcess.waitForOutput(seconds: 10) { $0.stdout.contains("listening") }, "\(kernelProcess.transcript)")
