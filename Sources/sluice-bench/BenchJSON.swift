@@ -20,5 +20,18 @@ struct BenchJSON {
         if let value { add(key, value) } else { fields.append((key, "null")) }
     }
 
+    /// Adds `value`, or `null` when it is nil.
+    mutating func add(_ key: String, _ value: Int?) {
+        if let value { add(key, value) } else { fields.append((key, "null")) }
+    }
+
+    /// Adds `value`, or `null` when it is nil.
+    mutating func add(_ key: String, _ value: String?) {
+        if let value { add(key, value) } else { fields.append((key, "null")) }
+    }
+
+    /// Adds an already-written JSON value (an array or object).
+    mutating func add(_ key: String, raw: String) { fields.append((key, raw)) }
+
     var text: String { JSONWriter.object(fields, layout: .compact) }
 }

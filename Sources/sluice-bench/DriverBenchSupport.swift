@@ -164,22 +164,6 @@ func firstJSONLine(_ text: String) -> Substring? {
     text.split(separator: "\n").first(where: { $0.hasPrefix("{") })
 }
 
-/// One JSON object with keys in insertion order.
-struct BenchJSON {
-    private var fields: [String] = []
-
-    mutating func add(_ key: String, _ value: Double?) {
-        fields.append("\"\(key)\": " + (value.map { $0.isFinite ? formatted($0, 4) : "null" } ?? "null"))
-    }
-    mutating func add(_ key: String, _ value: Int?) { fields.append("\"\(key)\": " + (value.map(String.init) ?? "null")) }
-    mutating func add(_ key: String, _ value: String?) {
-        fields.append("\"\(key)\": " + (value.map { "\"" + $0.replacingOccurrences("\"", "'") + "\"" } ?? "null"))
-    }
-    mutating func add(_ key: String, raw: String) { fields.append("\"\(key)\": \(raw)") }
-
-    var text: String { "{" + fields.joined(separator: ", ") + "}" }
-}
-
 extension String {
     func replacingOccurrences(_ a: Character, _ b: Character) -> String { String(map { $0 == a ? b : $0 }) }
 }
