@@ -149,7 +149,7 @@ func sluiceBinariesPresent(_ scenario: String) -> Bool {
 /// The first value of `"key": value` in JSON text (numbers and strings; no Foundation).
 func jsonValue(_ key: String, in text: Substring) -> Substring? {
     guard let range = text.firstRange(of: "\"\(key)\":") else { return nil }
-    var rest = text[range.upperBound...].drop(while: { $0 == " " })
+    var rest = text[range.upperBound...].drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
     if rest.first == "\"" {
         rest = rest.dropFirst()
         return rest.prefix(while: { $0 != "\"" })
