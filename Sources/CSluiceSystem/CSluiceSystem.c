@@ -24,22 +24,31 @@ int sluice_poll_nanoseconds(struct pollfd *fds, unsigned long count, long long t
     return ppoll(fds, (nfds_t)count, &ts, NULL);
 }
 
+// One message per slot of `storage` (slot i at i * slot_size), each with one iovec of
+// `lengths[i]` bytes (or the whole slot when `lengths` is NULL) and, when `addresses` is not
+// NULL, the address `addresses[i]`. `count` is at most SLUICE_BATCH_MAX.
+static void sluice_fill_messages(struct mmsghdr *messages, struct iovec *vectors, const void *storage,
+                                 unsigned long slot_size, unsigned count, const unsigned *lengths,
+                                 const struct sockaddr_in *addresses) {
+    memset(messages, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)storage + (size_t)i * slot_size;
+        vectors[i].iov_len = lengths ? lengths[i] : slot_size;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        if (addresses) {
+            messages[i].msg_hdr.msg_name = (void *)&addresses[i];
+            messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+        }
+    }
+}
+
 int sluice_recv_batch(int fd, void *storage, unsigned long slot_size, unsigned count,
                       unsigned *lengths, struct sockaddr_in *from) {
     struct mmsghdr messages[SLUICE_BATCH_MAX];
     struct iovec vectors[SLUICE_BATCH_MAX];
     if (count > SLUICE_BATCH_MAX) count = SLUICE_BATCH_MAX;
-    memset(messages, 0, sizeof(struct mmsghdr) * count);
-    for (unsigned i = 0; i < count; i++) {
-        vectors[i].iov_base = (char *)storage + (size_t)i * slot_size;
-        vectors[i].iov_len = slot_size;
-        messages[i].msg_hdr.msg_iov = &vectors[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
-        if (from) {
-            messages[i].msg_hdr.msg_name = &from[i];
-            messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
-        }
-    }
+    sluice_fill_messages(messages, vectors, storage, slot_size, count, NULL, from);
     int n;
     do { n = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL); } while (n < 0 && errno == EINTR);
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
@@ -52,17 +61,7 @@ int sluice_send_batch(int fd, const void *storage, unsigned long slot_size, unsi
     struct mmsghdr messages[SLUICE_BATCH_MAX];
     struct iovec vectors[SLUICE_BATCH_MAX];
     if (count > SLUICE_BATCH_MAX) count = SLUICE_BATCH_MAX;
-    memset(messages, 0, sizeof(struct mmsghdr) * count);
-    for (unsigned i = 0; i < count; i++) {
-        vectors[i].iov_base = (char *)storage + (size_t)i * slot_size;
-        vectors[i].iov_len = lengths[i];
-        messages[i].msg_hdr.msg_iov = &vectors[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
-        if (to) {
-            messages[i].msg_hdr.msg_name = (void *)&to[i];
-            messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
-        }
-    }
+    sluice_fill_messages(messages, vectors, storage, slot_size, count, lengths, to);
     int n;
     do { n = sendmmsg(fd, messages, count, MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;

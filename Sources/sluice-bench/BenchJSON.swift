@@ -5,6 +5,23 @@ import SluiceFormat
 struct BenchJSON {
     private var fields: [(String, String)] = []
 
+    init() {}
+
+    /// The keys every throughput scenario starts with (issue 10): `scenario`, `gbps` (Sluice's
+    /// figure), `baseline_gbps` (measured in the same run) and `ratio`.
+    init(scenario: String, gbps: Double?, baseline: Double?) {
+        add("scenario", scenario)
+        add("gbps", gbps)
+        add("baseline_gbps", baseline)
+        add("ratio", gbps.flatMap { g in baseline.map { g / $0 } })
+    }
+
+    /// `date` and `machine` of the run.
+    mutating func add(stamp: (date: String, machine: String)) {
+        add("date", stamp.date)
+        add("machine", stamp.machine)
+    }
+
     mutating func add(_ key: String, _ value: Double) {
         fields.append((key, value.isFinite ? formatted(value, 4) : "null"))
     }

@@ -60,11 +60,7 @@ enum EngineBench {
         let allocsPerSegment = result.steadyAllocations.map { Double($0) / Double(Swift.max(result.steadySegments, 1)) }
 
         if json {
-            var o = BenchJSON()
-            o.add("scenario", "engine")
-            o.add("gbps", gbps)
-            o.add("baseline_gbps", baselineGbps)
-            o.add("ratio", gbps / baselineGbps)
+            var o = BenchJSON(scenario: "engine", gbps: gbps, baseline: baselineGbps)
             o.add("baseline", baselineName)
             o.add("smoltcp_gbps", smoltcp.gbps)
             o.add("cpu_gbps", cpuGbps)

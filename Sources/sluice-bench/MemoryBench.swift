@@ -41,19 +41,14 @@ enum MemoryBench {
         }
         let ratio = Double(b.rssKiB) / Double(max(1, a.rssKiB))
         if json {
-            var o = BenchJSON()
-            o.add("scenario", "memory")
-            o.add("gbps", b.gbps)
-            o.add("baseline_gbps", a.gbps)
-            o.add("ratio", b.gbps.flatMap { x in a.gbps.map { x / $0 } })
+            var o = BenchJSON(scenario: "memory", gbps: b.gbps, baseline: a.gbps)
             o.add("small_mib", small)
             o.add("large_mib", large)
             o.add("read_rate", readRate)
             o.add("rss_small_kib", a.rssKiB)
             o.add("rss_large_kib", b.rssKiB)
             o.add("rss_ratio", ratio)
-            o.add("date", stamp.date)
-            o.add("machine", stamp.machine)
+            o.add(stamp: stamp)
             print(o.text)
         } else {
             print("memory, sluice-recv peak RSS, reader at \(readRate), UDP loopback, \(stamp.date), \(stamp.machine):")

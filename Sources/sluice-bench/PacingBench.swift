@@ -54,11 +54,7 @@ enum PacingBench {
         }
         let top = results.max(by: { $0.mbit < $1.mbit })
         if json {
-            var o = BenchJSON()
-            o.add("scenario", "pacing")
-            o.add("gbps", top?.achievedGbps)
-            o.add("baseline_gbps", top.map { Double($0.mbit) / 1000 })
-            o.add("ratio", top.map { $0.achievedGbps / (Double($0.mbit) / 1000) })
+            var o = BenchJSON(scenario: "pacing", gbps: top?.achievedGbps, baseline: top.map { Double($0.mbit) / 1000 })
             o.add("bin_ms", 10)
             let listed = results.map { r -> String in
                 var j = BenchJSON()
@@ -72,8 +68,7 @@ enum PacingBench {
                 return j.text
             }
             o.add("rates", raw: "[" + listed.joined(separator: ", ") + "]")
-            o.add("date", stamp.date)
-            o.add("machine", stamp.machine)
+            o.add(stamp: stamp)
             print(o.text)
         } else {
             print("pacing, UDP loopback, real clock, 10 ms bins after the first round trip, \(stamp.date), \(stamp.machine):")

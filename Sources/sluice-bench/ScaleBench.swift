@@ -43,11 +43,7 @@ enum ScaleBench {
         let rssAfter = Double(Int(r.rssAfterActivity) - Int(r.rssStart)) / Double(n)
         let rssTrimmed = Double(Int(r.rssAfterTrim) - Int(r.rssStart)) / Double(n)
         if json {
-            var o = BenchJSON()
-            o.add("scenario", "scale")
-            o.add("gbps", r.activeGbps)
-            o.add("baseline_gbps", singleGbps)
-            o.add("ratio", singleGbps.map { r.activeGbps / $0 })
+            var o = BenchJSON(scenario: "scale", gbps: r.activeGbps, baseline: singleGbps)
             o.add("baseline", "one connection, same bytes")
             o.add("connections", n)
             o.add("kib_per_pair", kib)

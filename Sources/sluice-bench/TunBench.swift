@@ -82,11 +82,7 @@ enum TunBench {
         let plain = rows.filter { $0.mode == "plain" }.compactMap(\.gbps)
         let headline = plain.min() ?? rows.compactMap(\.gbps).min()
         if json {
-            var o = BenchJSON()
-            o.add("scenario", "tun")
-            o.add("gbps", headline)
-            o.add("baseline_gbps", vethOff ?? vethOn)
-            o.add("ratio", headline.flatMap { h in (vethOff ?? vethOn).map { h / $0 } })
+            var o = BenchJSON(scenario: "tun", gbps: headline, baseline: vethOff ?? vethOn)
             o.add("mib", mib)
             o.add("veth_offloads_off_gbps", vethOff)
             o.add("veth_offloads_on_gbps", vethOn)
@@ -104,8 +100,7 @@ enum TunBench {
                 return r.text
             }
             o.add("rows", raw: "[" + listed.joined(separator: ", ") + "]")
-            o.add("date", stamp.date)
-            o.add("machine", stamp.machine)
+            o.add(stamp: stamp)
             print(o.text)
         } else {
             print("tun, \(mib) MiB each way, default flags, \(stamp.date), \(stamp.machine):")

@@ -33,16 +33,11 @@ enum VethBench {
             return 1
         }
         if json {
-            var o = BenchJSON()
-            o.add("scenario", "veth")
-            o.add("gbps", off)
-            o.add("baseline_gbps", on)
-            o.add("ratio", off / on)
+            var o = BenchJSON(scenario: "veth", gbps: off, baseline: on)
             o.add("offloads_off_gbps", off)
             o.add("offloads_on_gbps", on)
             o.add("seconds", seconds)
-            o.add("date", stamp.date)
-            o.add("machine", stamp.machine)
+            o.add(stamp: stamp)
             print(o.text)
         } else {
             print("veth, kernel<->kernel TCP (iperf3, \(seconds) s each), \(stamp.date), \(stamp.machine):")
