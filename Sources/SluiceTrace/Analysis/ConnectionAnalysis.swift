@@ -175,7 +175,7 @@ package struct ConnectionAnalysis: Sendable {
     /// Adds the time since the previous packet to each direction's current cause, delivering
     /// on the way the receiver reports that reach each sender's view in the meantime.
     private mutating func accrue(until t: Instant) {
-        while true {
+        while ab.view.hasPending || ba.view.hasPending {
             let dueAB = ab.view.nextDue, dueBA = ba.view.nextDue
             if dueAB == nil && dueBA == nil { break }
             var next: Instant? = nil
@@ -198,13 +198,9 @@ package struct ConnectionAnalysis: Sendable {
     }
 
     /// Recomputes both directions' causes from their senders' views.
-    /// (Judged first, then set: `ab.setCause(ab.judgedCause(…))` in one expression copies the
-    /// whole `DirectionStats` for the inner call, measured with perf.)
     private mutating func refreshCauses() {
-        let causeAB = ab.judgedCause(peerMSS: ba.mssOption)
-        let causeBA = ba.judgedCause(peerMSS: ab.mssOption)
-        ab.setCause(causeAB)
-        ba.setCause(causeBA)
+        ab.refreshCause(peerMSS: ba.mssOption)
+        ba.refreshCause(peerMSS: ab.mssOption)
     }
 
     /// What holds `x`'s data back now, judged from what its sender could know: the receiver's
@@ -311,7 +307,10 @@ package struct ConnectionAnalysis: Sendable {
             if me.maxRightEdge == nil || gtSeq(edge, me.maxRightEdge ?? 0) { me.maxRightEdge = edge }
             // The peer (as a sender) learns this report one reaction lag later.
             let scaleKnown = s.isSYN || ctx.myShift != nil
-            peer.view.receive(ReceiverReport(ack: s.ack, edge: edge, window: scaledWindow, scaleKnown: scaleKnown), at: s.time)
+            let report = ReceiverReport(ack: s.ack, edge: edge, window: scaledWindow, scaleKnown: scaleKnown)
+            // A peer that has sent no data has nothing to judge yet: it learns at once (no delay
+            // line per ACK for the direction that only acknowledges).
+            if peer.accountingFrom == nil { peer.view.learn(report, at: s.time) } else { peer.view.receive(report, at: s.time) }
         }
         if let nxt = me.sndNxt, let una = peer.highestAck {
             let inFlight = Int32(bitPattern: nxt &- una)
@@ -382,7 +381,11 @@ package struct ConnectionAnalysis: Sendable {
         if flags.contains(.outOfOrder) { ctx.emit("out_of_order", "seq \(s.seq) len \(s.length)") }
 
         // Who held the data back: accounting starts with the first data; a stall ends with new data.
-        if let value = s.timestampValue { me.noteSenderClock(value, at: s.time) }
+        // The sender's clock: from its SYN (the delay of a small packet without a queue) and
+        // once it sends data; not for every ACK of a side that only acknowledges.
+        if let value = s.timestampValue, s.isSYN || s.length > 0 || me.accountingFrom != nil {
+            me.noteSenderClock(value, at: s.time)
+        }
         if s.length > 0 && me.accountingFrom == nil { me.accountingFrom = s.time }
         inferSenderView(s, me: &me, peer: &peer, newData: newData, flags: flags, ctx: &ctx)
         if newData && !flags.contains(.zeroWindowProbe) {

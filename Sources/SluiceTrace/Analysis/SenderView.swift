@@ -94,13 +94,26 @@ struct SenderView: Sendable {
         if sample >= 0 && sample < baseLag { baseLag = sample }
     }
 
-    /// The capture saw `report` at `time`: the sender learns it one reaction lag later.
-    mutating func receive(_ report: ReceiverReport, at time: Instant) {
+    /// Reports wait for the sender.
+    var hasPending: Bool { pendingCount > 0 }
+
+    /// The capture saw `report` at `time` and the sender is taken to know it at once.
+    mutating func learn(_ report: ReceiverReport, at time: Instant) {
+        noteEdge(report, at: time)
+        if pendingCount == 0 { known = report } else { receive(report, at: time) }
+    }
+
+    private mutating func noteEdge(_ report: ReceiverReport, at time: Instant) {
         if report.edge != latestEdge {
             previousEdge = latestEdge
             latestEdge = report.edge
             latestEdgeTime = time.nanoseconds
         }
+    }
+
+    /// The capture saw `report` at `time`: the sender learns it one reaction lag later.
+    mutating func receive(_ report: ReceiverReport, at time: Instant) {
+        noteEdge(report, at: time)
         guard lag > 0 || pendingCount > 0 else {
             known = report
             return
