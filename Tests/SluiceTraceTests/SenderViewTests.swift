@@ -95,16 +95,20 @@ import SluiceCore
         #expect(c.ba.events[.windowUpdateLost] == 0)
     }
 
+    /// Four full segments from A 10 µs apart from `start`, all acknowledged by B at `ack`.
+    static func burst(_ s: inout TraceScenario, atMs start: Double, ackedAtMs ack: Double) {
+        for i in 0..<4 { s.send(.a, atMs: start + Double(i) * 0.01, window: 64_000, length: 1460) }
+        s.send(.b, atMs: ack, window: 64_000)
+    }
+
     /// A burst, all of it acknowledged 4 ms later, then nothing for 96 ms: the sender had no
     /// more data queued once the burst was out, so its in-flight time was the application's
     /// (the engine's `SenderLimit.classify` says so when nothing is queued), not the ACKs'.
     @Test func inFlightTimeBeforeALongIdleSpellIsTheApplications() throws {
         var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 64_000)                 // captured at A: no lag
-        for i in 0..<4 { s.send(.a, atMs: 10 + Double(i) * 0.01, window: 64_000, length: 1460) }
-        s.send(.b, atMs: 14, window: 64_000)                           // all acknowledged
-        for i in 0..<4 { s.send(.a, atMs: 110 + Double(i) * 0.01, window: 64_000, length: 1460) }
-        s.send(.b, atMs: 114, window: 64_000)
+        s.handshake(windowA: 64_000, windowB: 64_000)                 // captured at A (lag 1 ms)
+        Self.burst(&s, atMs: 10, ackedAtMs: 14)
+        Self.burst(&s, atMs: 110, ackedAtMs: 114)
         s.close(atMs: 200)
         let c = try Self.analyze(s, "burst-tail")
         #expect(Self.ms(c.ab, .cwndLimited) == 0, "\(c.ab.limitTime)")
@@ -119,10 +123,8 @@ import SluiceCore
         s.send(.a, atMs: 0, flags: .syn, window: 64_000, mss: 1460)   // captured at A: A answers
         s.send(.b, atMs: 1, flags: [.syn, .ack], window: 64_000, mss: 1460)
         s.send(.a, atMs: 1.001, window: 64_000)                        // the SYN/ACK within 1 µs
-        for i in 0..<4 { s.send(.a, atMs: 10 + Double(i) * 0.01, window: 64_000, length: 1460) }
-        s.send(.b, atMs: 14, window: 64_000)
-        for i in 0..<4 { s.send(.a, atMs: 14.05 + Double(i) * 0.01, window: 64_000, length: 1460) }
-        s.send(.b, atMs: 18, window: 64_000)
+        Self.burst(&s, atMs: 10, ackedAtMs: 14)
+        Self.burst(&s, atMs: 14.05, ackedAtMs: 18)
         s.close(atMs: 30)
         let c = try Self.analyze(s, "burst-queued")
         #expect(Self.ms(c.ab, .cwndLimited) == 4, "\(c.ab.limitTime)")
