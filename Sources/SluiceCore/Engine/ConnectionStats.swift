@@ -104,7 +104,9 @@ public struct EndpointCounters: Hashable, Sendable {
     public var segmentsToClosedPort: Int = 0
     /// A SYN to a listener whose backlog is full (dropped silently: the peer retries).
     public var droppedBacklogFull: Int = 0
-    /// A SYN that would exceed `maxConnections`.
+    /// A SYN refused with RST because its listener was full (`ListenerOverflow.reset`).
+    public var refusedBacklogFull: Int = 0
+    /// A SYN that would exceed `maxConnections` (dropped: listener policy `.drop`).
     public var droppedConnectionLimit: Int = 0
     /// A segment to a listener that was neither SYN nor answered with RST (e.g. RST, or FIN).
     public var droppedListenerNonSYN: Int = 0

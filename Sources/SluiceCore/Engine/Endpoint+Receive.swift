@@ -38,7 +38,7 @@ extension Endpoint {
             return
         }
         if let li = listenerIndex(port: seg.destinationPort) {
-            handleListen(li, seg, tuple: tuple, at: now)
+            handleListen(li, seg, payloadLength: payload.count, tuple: tuple, at: now)
             return
         }
         replyToClosedPort(seg, payloadLength: payload.count, tuple: tuple)
@@ -61,8 +61,8 @@ extension Endpoint {
 
     /// RFC 9293 §3.10.7.2 (LISTEN): RST ignored; ACK answered with `<SEQ=SEG.ACK><CTL=RST>`;
     /// SYN creates a connection in SYN-RECEIVED, if the backlog and the connection table have
-    /// room (otherwise dropped and counted: the peer's retransmission may find room later).
-    func handleListen(_ li: Int, _ seg: TCPHeader, tuple: FourTuple, at now: Instant) {
+    /// room (otherwise the listener's overflow policy applies, see `overflow`).
+    func handleListen(_ li: Int, _ seg: TCPHeader, payloadLength: Int, tuple: FourTuple, at now: Instant) {
         if seg.flags.contains(.rst) {
             _counters.droppedListenerNonSYN += 1
             return
@@ -76,19 +76,40 @@ extension Endpoint {
             return
         }
         guard listeners[li].occupancy < listeners[li].backlog else {
-            _counters.droppedBacklogFull += 1
+            overflow(li, seg, payloadLength: payloadLength, tuple: tuple, tableFull: false)
             return
         }
         guard let slot = freeSlot() else {
-            _counters.droppedConnectionLimit += 1
+            overflow(li, seg, payloadLength: payloadLength, tuple: tuple, tableFull: true)
             return
         }
+        listeners[li].counters.synsAccepted += 1
         let iss = config.initialSequenceNumber(tuple, now)
         let c = Connection(tuple: tuple, config: config.connection, iss: iss, listenerPort: tuple.local.port, now: now)
         c.acceptSYN(seg)
         c.countsAgainstBacklog = true
         listeners[li].synReceived += 1
         _ = install(c, in: slot)
+    }
+
+    /// A SYN the listener has no room for (full backlog, or a full connection table).
+    /// `.drop`: ignored, as Linux does by default (the peer retransmits and may find room).
+    /// `.reset`: refused as a closed port would be (RFC 9293 §3.10.7.1 without ACK:
+    /// `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`; Linux's `tcp_abort_on_overflow` does the same
+    /// for a full accept queue), so the client fails at once instead of waiting through its SYN
+    /// backoff. No state is kept either way: the cost of a refusal is one queued RST (bounded by
+    /// `maxPendingResets`; beyond it, counted in `droppedResetQueueFull`).
+    func overflow(_ li: Int, _ seg: TCPHeader, payloadLength: Int, tuple: FourTuple, tableFull: Bool) {
+        switch listeners[li].overflow {
+        case .drop:
+            listeners[li].counters.dropped += 1
+            if tableFull { _counters.droppedConnectionLimit += 1 } else { _counters.droppedBacklogFull += 1 }
+        case .reset:
+            listeners[li].counters.refused += 1
+            _counters.refusedBacklogFull += 1
+            let length = payloadLength + 1 + (seg.flags.contains(.fin) ? 1 : 0)
+            queueReset(tuple: tuple, sequence: SequenceNumber(0), acknowledgment: seg.sequenceNumber + length)
+        }
     }
 
     /// Counts what a connection did with a segment and queues the RST it asked for.

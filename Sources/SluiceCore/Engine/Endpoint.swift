@@ -35,6 +35,9 @@ public final class Endpoint {
         var backlog: Int
         var synReceived = 0
         var acceptQueue: FixedQueue<ConnectionID>
+        /// What a SYN meets when the backlog (or the connection table) is full.
+        var overflow: ListenerOverflow
+        var counters = ListenerCounters()
         var occupancy: Int { synReceived + acceptQueue.count }
     }
 
@@ -76,13 +79,26 @@ public final class Endpoint {
     // MARK: Application calls
 
     /// Opens a listener on `port` with a bounded SYN/accept backlog: at most `backlog`
-    /// connections in SYN-RECEIVED or waiting for `accept`; a SYN beyond that is dropped and
-    /// counted (`droppedBacklogFull`); the peer retransmits it.
-    public func listen(port: UInt16, backlog: Int = 16) throws(EndpointError) {
+    /// connections in SYN-RECEIVED or waiting for `accept`. A SYN beyond that (or beyond
+    /// `maxConnections`) meets `overflow`: `.drop` ignores it (the peer retransmits; counted in
+    /// `droppedBacklogFull` / `droppedConnectionLimit`), `.reset` refuses it with RST (explicit
+    /// load shedding: the peer learns at once; counted in `refusedBacklogFull`). Either way the
+    /// listener's own `listenerCounters(port:)` count it.
+    public func listen(port: UInt16, backlog: Int = 16, overflow: ListenerOverflow = .drop) throws(EndpointError) {
         guard port != 0, backlog >= 1 else { throw .invalidArgument }
         guard listenerIndex(port: port) == nil else { throw .portInUse }
         guard listeners.count < config.maxListeners else { throw .tooManyListeners }
-        listeners.append(Listener(port: port, backlog: backlog, acceptQueue: FixedQueue(capacity: backlog)))
+        listeners.append(Listener(port: port, backlog: backlog, acceptQueue: FixedQueue(capacity: backlog), overflow: overflow))
+    }
+
+    /// The counters of the listener on `port` (`nil` when none listens there).
+    public func listenerCounters(port: UInt16) -> ListenerCounters? {
+        listenerIndex(port: port).map { listeners[$0].counters }
+    }
+
+    /// Connections on `port` in SYN-RECEIVED or waiting for `accept` (at most its backlog).
+    public func listenerOccupancy(port: UInt16) -> Int? {
+        listenerIndex(port: port).map { listeners[$0].occupancy }
     }
 
     /// Closes the listener on `port`; connections not yet accepted are reset.

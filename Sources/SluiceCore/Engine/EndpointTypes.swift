@@ -103,3 +103,31 @@ public enum EndpointError: Error, Hashable, Sendable {
     /// An argument is out of range (backlog below 1, port 0, ...).
     case invalidArgument
 }
+
+/// What a listener does with a SYN it has no room for (its backlog, or the connection table,
+/// is full). Chosen per listener in `Endpoint.listen(port:backlog:overflow:)`.
+public enum ListenerOverflow: Hashable, Sendable {
+    /// Ignore the SYN (Linux's default): the client retransmits it after its RTO (1 s, then
+    /// 2 s, ...) and may find room then. Implicit backpressure: the client cannot tell a full
+    /// server from a lost packet.
+    case drop
+    /// Answer with RST: explicit backpressure. The client's connect fails at once (RFC 9293
+    /// §3.10.7.3: RST in SYN-SENT means "connection refused"), and it can back off or go
+    /// elsewhere.
+    case reset
+}
+
+/// What one listener did with the SYNs it received (`Endpoint.listenerCounters(port:)`).
+public struct ListenerCounters: Hashable, Sendable {
+    /// SYNs that created a connection in SYN-RECEIVED.
+    public var synsAccepted: Int = 0
+    /// SYNs ignored because the listener was full (`.drop`).
+    public var dropped: Int = 0
+    /// SYNs answered with RST because the listener was full (`.reset`).
+    public var refused: Int = 0
+    public init(synsAccepted: Int = 0, dropped: Int = 0, refused: Int = 0) {
+        self.synsAccepted = synsAccepted
+        self.dropped = dropped
+        self.refused = refused
+    }
+}
