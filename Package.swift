@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SluiceHarness", targets: ["SluiceHarness"]),
         .library(name: "SluiceDrivers", targets: ["SluiceDrivers"]),
         .library(name: "SluiceTrace", targets: ["SluiceTrace"]),
+        .library(name: "SluicePolicy", targets: ["SluicePolicy"]),
         .executable(name: "sluice-send", targets: ["sluice-send"]),
         .executable(name: "sluice-recv", targets: ["sluice-recv"]),
         .executable(name: "sluice-trace", targets: ["sluice-trace"]),
@@ -60,17 +61,20 @@ let package = Package(
 
         // Drivers.
         .target(name: "SluiceHarness", dependencies: [
-            "SluiceCore", "SluicePcap", "SluiceRandom",
+            "SluiceCore", "SluicePcap", "SluiceRandom", "SluicePolicy",
             .product(name: "DequeModule", package: "swift-collections"),
             .product(name: "HeapModule", package: "swift-collections"),
         ]),
         // signalfd and the TUN ioctl constants, which Swift's Glibc module lacks (FIELD-NOTES.md).
         .target(name: "CSluiceSystem"),
         .target(name: "SluiceDrivers", dependencies: [
-            "SluiceCore", "SluicePcap", "SluiceRandom", "SluiceFormat", "CSluiceSystem",
+            "SluiceCore", "SluicePcap", "SluiceRandom", "SluiceFormat", "CSluiceSystem", "SluicePolicy",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "SluiceTrace", dependencies: ["SluiceCore", "SluicePcap", "SluiceFormat"]),
+        // Policies above a connection (retry with backoff, circuit breaker, a relay's
+        // forwarding): sans-IO like the core, time as an argument. No Foundation.
+        .target(name: "SluicePolicy", dependencies: ["SluiceCore"]),
 
         // The binaries' shared plumbing: transport flags, unit parsing, run-to-end and exit codes.
         .target(name: "SluiceCLI", dependencies: [
@@ -99,7 +103,7 @@ let package = Package(
         .target(name: "CSluiceMalloc"),
         .target(name: "CSluiceAllocCounter"),
         .executableTarget(name: "sluice-bench", dependencies: [
-            "SluiceCore", "SluiceHarness", "SluiceFormat", "SluiceRandom", "SluicePcap", "CSluiceMalloc", "CSluiceAllocCounter",
+            "SluiceCore", "SluiceHarness", "SluiceFormat", "SluiceRandom", "SluicePcap", "SluicePolicy", "CSluiceMalloc", "CSluiceAllocCounter",
         ]),
 
         .executableTarget(name: "sluice-http", dependencies: [
@@ -118,6 +122,7 @@ let package = Package(
         .testTarget(name: "SluicePcapTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTestSupport"]),
         .testTarget(name: "SluiceHarnessTests", dependencies: ["SluiceCore", "SluiceHarness", "SluicePcap", "SluiceTestSupport"]),
         .testTarget(name: "SluiceTraceTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTrace", "SluiceHarness", "SluiceTestSupport"]),
+        .testTarget(name: "SluicePolicyTests", dependencies: ["SluiceCore", "SluicePolicy", "SluiceHarness", "SluicePcap", "SluiceTrace", "SluiceRandom", "SluiceTestSupport"]),
         .testTarget(name: "SluiceInteropTests", dependencies: [
             "SluiceCore", "SluiceDrivers", "SluicePcap", "SluiceCLI", "SluiceRandom", "SluiceTestSupport",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 // The TUN driver fills a struct ifreq by offsets: the name first, then the flags.
 _Static_assert(offsetof(struct ifreq, ifr_name) == 0, "ifr_name at offset 0");
@@ -74,4 +76,22 @@ int sluice_set_timer_slack(unsigned long nanoseconds) {
 
 int sluice_tun_set_offload(int fd, unsigned flags) {
     return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags);
+}
+
+int sluice_epoll_readable_pair(int a, int b) {
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    if (fd < 0) return -1;
+    int fds[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        struct epoll_event event = {0};
+        event.events = EPOLLIN;
+        event.data.fd = fds[i];
+        if (epoll_ctl(fd, EPOLL_CTL_ADD, fds[i], &event) != 0) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+    }
+    return fd;
 }

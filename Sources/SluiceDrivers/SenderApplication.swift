@@ -1,5 +1,6 @@
 import Crypto
 import SluiceCore
+import SluicePolicy
 
 /// sluice-send's application: connects, writes the payload as fast as the engine accepts it
 /// (`write` returns how much fit: that is the backpressure), hashes what was accepted (SHA-256),
@@ -11,6 +12,11 @@ package final class SenderApplication: LinkApplication {
         package var remote: SocketAddress
         package var local: SocketAddress
         package var json = false
+        /// Retries of a refused or timed-out connection attempt (`--retries`, `--retry-base`,
+        /// `--retry-cap`); none by default.
+        package var retry = RetryPolicy(base: .milliseconds(100), cap: .seconds(10), maxRetries: 0)
+        /// No SYN-ACK by then: the attempt failed (`--connect-timeout`).
+        package var connectTimeout: Duration = .seconds(5)
         package init(remote: SocketAddress, local: SocketAddress) {
             self.remote = remote
             self.local = local
@@ -33,6 +39,9 @@ package final class SenderApplication: LinkApplication {
     private var interrupted = false
     private var tracker = StatsTracker()
     private var written = 0
+    private var attempts: ConnectAttempts
+    /// Set when every connection attempt failed: the one-line reason.
+    package private(set) var connectFailure: String?
     /// The report, once the connection is gone.
     package private(set) var report: TransferReport?
     package private(set) var isDone = false
@@ -43,22 +52,54 @@ package final class SenderApplication: LinkApplication {
         self.options = options
         self.payload = payload
         staging = [UInt8](repeating: 0, count: stagingSize)
+        attempts = ConnectAttempts(policy: options.retry, connectTimeout: options.connectTimeout)
     }
+
+    /// Connection attempts made (1 plus the retries).
+    package var attemptCount: Int { attempts.attempts }
 
     /// 0 on a completed transfer, 130 when interrupted (Ctrl-C), 1 otherwise.
     package var exitStatus: Int32 {
+        if report == nil && interrupted { return 130 }
         guard let report, payloadError == nil else { return 1 }
         if report.succeeded { return 0 }
         return interrupted ? 130 : 1
     }
 
     package func start(_ endpoint: Endpoint, at now: Instant) throws(LinkError) {
+        try openConnection(endpoint, at: now)
+        tracker.start(at: now)
+    }
+
+    /// One connection attempt (a SYN from a fresh ephemeral port, or the fixed `--local` port).
+    private func openConnection(_ endpoint: Endpoint, at now: Instant) throws(LinkError) {
         do {
             id = try endpoint.connect(to: options.remote, localPort: options.local.port == 0 ? nil : options.local.port, at: now)
         } catch {
             throw LinkError("cannot connect to \(options.remote): \(error)")
         }
-        tracker.start(at: now)
+        attempts.started(at: now)
+    }
+
+    /// The attempt under way failed (refused, or no SYN-ACK in time): retry now, later, or
+    /// give up with the one-line reason.
+    private func attemptFailed(_ endpoint: Endpoint, refused: Bool, at now: Instant) {
+        switch attempts.failed(refused: refused, at: now) {
+        case .connect:
+            retry(endpoint, at: now)
+        case .wait:
+            break
+        case .giveUp:
+            isDone = true
+            connectFailure = "\(attempts.failureMessage) connecting to \(options.remote)"
+        }
+    }
+
+    private func retry(_ endpoint: Endpoint, at now: Instant) {
+        do throws(LinkError) { try openConnection(endpoint, at: now) } catch {
+            isDone = true
+            connectFailure = error.description
+        }
     }
 
     package func handle(_ event: EndpointEvent, _ endpoint: Endpoint, at now: Instant) {
@@ -66,6 +107,11 @@ package final class SenderApplication: LinkApplication {
         switch event {
         case .connected(id):
             connected = true
+            attempts.connected()
+        case .closed(id, let reason) where !connected && !interrupted && (reason == .reset || reason == .retransmissionLimit):
+            attemptFailed(endpoint, refused: reason == .reset, at: now)
+        case .reset(id) where !connected && !interrupted:
+            break   // the `.closed` that follows decides
         case .closed(id, let reason):
             finish(endpoint, result: interrupted && reason == .normal ? "interrupted" : resultName(reason), at: now)
         case .reset(id):
@@ -77,6 +123,16 @@ package final class SenderApplication: LinkApplication {
 
     package func service(_ endpoint: Endpoint, at now: Instant) -> Instant? {
         guard let id, !isDone else { return nil }
+        if !connected && !interrupted {
+            let due = attempts.due(at: now)
+            if due.timedOut {
+                endpoint.abort(id)
+                attemptFailed(endpoint, refused: false, at: now)
+                return isDone ? nil : attempts.due(at: now).wake
+            }
+            if due.retry { retry(endpoint, at: now) }
+            return attempts.due(at: now).wake
+        }
         if connected, !closing { writeAll(id, endpoint) }
         let stats = endpoint.stats(of: id)
         tracker.sample(stats, tuple: endpoint.tuple(of: id), bytes: stats?.bytesAcknowledged ?? 0, at: now)
@@ -86,6 +142,12 @@ package final class SenderApplication: LinkApplication {
     package func interrupt(count: Int, _ endpoint: Endpoint, at now: Instant) {
         guard let id, !isDone else { return }
         interrupted = true
+        if !connected {
+            // Still connecting (or waiting to retry): stop here.
+            endpoint.abort(id)
+            isDone = true
+            return
+        }
         if count == 1 {
             if !closing {
                 closing = true

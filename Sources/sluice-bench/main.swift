@@ -19,6 +19,7 @@ let benchCommands: [BenchCommand] = [
     TunBench.command,
     MemoryBench.command,
     PacingBench.command,
+    OverloadBench.command,
 ]
 
 exit(runBench(CommandLine.arguments, commands: benchCommands))

@@ -56,4 +56,8 @@ int sluice_tun_set_offload(int fd, unsigned flags);
 /// sleeping ppoll (default 50 µs), which a pacing run loop feels. Returns 0 or -1.
 int sluice_set_timer_slack(unsigned long nanoseconds);
 
+/// An epoll descriptor (close-on-exec) that is readable while `a` or `b` is: one descriptor a
+/// poll loop can wait on for two sockets (sluice-relay's two UDP links). -1 with errno on error.
+int sluice_epoll_readable_pair(int a, int b);
+
 #endif
