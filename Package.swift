@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "SluicePolicy", targets: ["SluicePolicy"]),
         .executable(name: "sluice-send", targets: ["sluice-send"]),
         .executable(name: "sluice-recv", targets: ["sluice-recv"]),
+        .executable(name: "sluice-relay", targets: ["sluice-relay"]),
         .executable(name: "sluice-trace", targets: ["sluice-trace"]),
         .executable(name: "sluice-bench", targets: ["sluice-bench"]),
         .library(name: "SluiceNIO", targets: ["SluiceNIO"]),
@@ -92,8 +93,9 @@ let package = Package(
         ]),
 
         // Executables: thin.
-        .executableTarget(name: "sluice-send", dependencies: cliDependencies),
+        .executableTarget(name: "sluice-send", dependencies: cliDependencies + ["SluicePolicy"]),
         .executableTarget(name: "sluice-recv", dependencies: cliDependencies),
+        .executableTarget(name: "sluice-relay", dependencies: cliDependencies),
         .executableTarget(name: "sluice-trace", dependencies: [
             "SluiceCore", "SluicePcap", "SluiceTrace",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -74,6 +74,6 @@ package struct ConnectAttempts {
     /// The one-line message after the last attempt.
     package var failureMessage: String {
         let total = refused + timedOut
-        return "\(total) attempt\(total == 1 ? "" : "s") failed: \(refused) refused (RST to the SYN), \(timedOut) timed out (no SYN-ACK within \(connectTimeout))"
+        return "\(total) attempt\(total == 1 ? "" : "s") failed: \(refused) refused (RST to the SYN), \(timedOut) timed out (no SYN-ACK within \(formatDuration(connectTimeout)))"
     }
 }

@@ -33,3 +33,12 @@ package func formatFixed(_ value: Double, _ digits: Int) -> String {
     }
     return text
 }
+
+/// A duration as the flags take it: `250ms`, `2s`, `1.5s`.
+package func formatDuration(_ d: Duration) -> String {
+    let (s, atto) = d.components
+    let ms = Double(s) * 1000 + Double(atto) / 1e15
+    if ms < 1000 { return "\(formatFixed(ms, ms == ms.rounded() ? 0 : 3))ms" }
+    let seconds = ms / 1000
+    return "\(formatFixed(seconds, seconds == seconds.rounded() ? 0 : 3))s"
+}

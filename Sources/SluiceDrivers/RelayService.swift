@@ -28,6 +28,8 @@ package final class RelayService: LinkApplication {
         var pair: RelayPair
         var hasher: Box
         var startedAt: Instant
+        /// The client's address (kept: the engine forgets the tuple once the pair is released).
+        var client: String
     }
 
     /// SHA-256 of the forwarded bytes, held by reference for the pair's `onForward` closure.
@@ -128,14 +130,15 @@ package final class RelayService: LinkApplication {
             let pair = RelayPair(upstream: RelaySide(endpoint: endpoint, id: up),
                                  downstream: RelaySide(endpoint: endpoint, id: down), bufferSize: options.bufferSize)
             pair.onForward = { box.hasher.update(bufferPointer: $0) }
-            live.append(Live(pair: pair, hasher: box, startedAt: now))
+            let client = endpoint.tuple(of: up).map { "\($0.remote)" } ?? ""
+            live.append(Live(pair: pair, hasher: box, startedAt: now, client: client))
         }
     }
 
     private func finish(_ l: Live, at now: Instant, result: String? = nil) {
         let r = l.pair.report
         var report = RelayPairReport()
-        report.upstream = l.pair.upstream.endpoint.tuple(of: l.pair.upstream.id).map { "\($0.remote)" } ?? ""
+        report.upstream = l.client
         report.downstream = "\(options.next)"
         report.result = result ?? (r.wasReset ? "reset" : "completed")
         report.seconds = (now - l.startedAt).secondsDouble

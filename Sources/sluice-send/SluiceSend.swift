@@ -2,6 +2,7 @@ import ArgumentParser
 import SluiceCore
 import SluiceCLI
 import SluiceDrivers
+import SluicePolicy
 
 /// sluice-send: a Sluice TCP sender that writes as fast as the connection accepts.
 @main
@@ -48,6 +49,24 @@ struct SluiceSend: SluiceCommand {
             transform: { try flagValue(FlagValues.pace($0)) })
     var pace: PaceSetting = .auto
 
+    @Option(help: ArgumentHelp("Retry a refused (RST to the SYN) or timed-out connection attempt up to N times. Default 0.", valueName: "n"))
+    var retries: Int = 0
+
+    @Option(name: .customLong("retry-base"),
+            help: ArgumentHelp("Backoff base: the wait before the k-th retry (k from 0) is uniform in [0, min(cap, base·2^k)] (full jitter). Default 100ms.", valueName: "duration"),
+            transform: { try flagValue(FlagValues.duration($0)) })
+    var retryBase: Duration = .milliseconds(100)
+
+    @Option(name: .customLong("retry-cap"),
+            help: ArgumentHelp("Backoff cap: no retry waits longer. Default 10s.", valueName: "duration"),
+            transform: { try flagValue(FlagValues.duration($0)) })
+    var retryCap: Duration = .seconds(10)
+
+    @Option(name: .customLong("connect-timeout"),
+            help: ArgumentHelp("An attempt with no SYN-ACK by then has failed (and is retried if --retries allows). Default 5s.", valueName: "duration"),
+            transform: { try flagValue(FlagValues.duration($0)) })
+    var connectTimeout: Duration = .seconds(5)
+
     func validate() throws {
         switch (bytes, file) {
         case (nil, nil): throw ValidationError("say what to send: --bytes N (e.g. 10MiB) or --file PATH")
@@ -55,6 +74,9 @@ struct SluiceSend: SluiceCommand {
         default: break
         }
         if file != nil, seed != 0 { throw ValidationError("--seed applies to --bytes only; drop it with --file") }
+        if retries < 0 || retries > 1000 { throw ValidationError("--retries takes 0 to 1000, e.g. --retries 5") }
+        if retryBase > retryCap { throw ValidationError("--retry-base (\(formatDuration(retryBase))) is above --retry-cap (\(formatDuration(retryCap))): lower the base or raise the cap") }
+        if connectTimeout <= .zero { throw ValidationError("--connect-timeout must be above 0, e.g. 5s") }
     }
 
     func run() throws {
@@ -75,6 +97,8 @@ struct SluiceSend: SluiceCommand {
 
         var options = SenderApplication.Options(remote: connect, local: local)
         options.json = json
+        options.retry = RetryPolicy(base: retryBase, cap: retryCap, maxRetries: retries)
+        options.connectTimeout = connectTimeout
         let application = SenderApplication(options: options, payload: payload)
         if !json || Console.standardErrorIsTerminal {
             let size = payload.totalBytes.map { formatBytes($0) } ?? "the file"
@@ -84,6 +108,9 @@ struct SluiceSend: SluiceCommand {
         try Self.runToEnd(application, on: loop, json: json) { application in
             if let udp = transport.link as? UDPLink, udp.peerRefused, application.report?.succeeded != true {
                 Console.error("sluice-send: nothing answered on UDP 127.0.0.1:\(udpPort): start `sluice-recv --listen \(connect)` first")
+            }
+            if let failure = application.connectFailure {
+                Console.error("sluice-send: error: \(failure)")   // exit status 1: the connection failed
             }
             return application.payloadError?.description
         }

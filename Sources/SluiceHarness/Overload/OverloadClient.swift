@@ -1,5 +1,6 @@
 import SluiceCore
 import SluicePolicy
+import SluiceRandom
 
 /// The clients at one address of the overload experiment. Each request (started by
 /// `begin`) opens a new connection, uploads `requestBytes`, reads `responseBytes`, then closes

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SluiceCore
+import SluiceRandom
 
 /// The overload experiment: real Sluice connections in the harness, on virtual time,
 /// deterministic per seed. A server of fixed capacity (`OverloadServer`) and clients arriving
