@@ -63,7 +63,10 @@ final class OverloadServer: HarnessApplication {
     func handle(_ event: EndpointEvent, _ c: NodeContext) throws {
         switch event {
         case let .closed(id, _):
-            if reading.removeValue(forKey: id) != nil { admitted -= 1 }
+            if reading.removeValue(forKey: id) != nil && mode.sheds { admitted -= 1 }
+            // Release the slot: a connection the client reset stays in the table until the
+            // application lets go of it (its queued work, if any, is still done: wasted).
+            c.endpoint.close(id)
         case let .readable(id):
             readRequest(id, c)
             if c.endpoint.isAtEndOfStream(id), reading[id] == nil { c.endpoint.close(id) }
