@@ -39,6 +39,12 @@ public final class Harness {
         public var defaultTimeLimit: Duration = defaultRunTimeLimit
         /// Most consecutive steps at one instant before the run is declared stalled.
         public var maxStepsAtOneInstant = defaultMaxStepsAtOneInstant
+        /// Read a node's `nextDeadline` again only after the harness serviced it (or a packet
+        /// reached it, or a `run`/`step` began), instead of at every step. Safe when
+        /// applications and the `onEvent`/`onService` hooks call only their own node (scheduled
+        /// actions may call any: every node is serviced after them); off by default. Runs with
+        /// thousands of connections need it: each read scans every connection of the node.
+        public var cacheDeadlines = false
         public init() {}
     }
 
@@ -60,6 +66,10 @@ public final class Harness {
     private var sequence: UInt64 = 0
     private var actions: [UInt64: (Harness) throws -> Void] = [:]
     private var pendingWakes: [Set<Int64>] = []
+    /// With `options.cacheDeadlines`: each node's `nextDeadline` as last read (`Int64.max`:
+    /// none), and whether the node may have changed since.
+    private var deadlines: [Int64] = []
+    private var deadlineStale: [Bool] = []
     private let pool = PacketPool()
     private let scratch: UnsafeMutableRawBufferPointer
     private var observers: [(PacketRecord) -> Void] = []
@@ -96,6 +106,8 @@ public final class Harness {
         let n = HarnessNode(id: nodes.count, name: name, address: address, packetNode: node)
         nodes.append(n)
         pendingWakes.append([])
+        deadlines.append(.max)
+        deadlineStale.append(true)
         nodeByAddress[address] = n.id
         needsFlush = true
         return n
@@ -197,16 +209,37 @@ public final class Harness {
 
     /// The time of the earliest thing due, or `nil` when nothing is.
     public var nextEventTime: Instant? {
+        markAllStale()
+        return earliestEventTime
+    }
+
+    private var earliestEventTime: Instant? {
         var t = queue.min?.time ?? .max
         for n in nodes {
-            if let d = n.packetNode.nextDeadline { t = min(t, max(d.nanoseconds, now.nanoseconds)) }
+            let d = deadline(of: n)
+            if d != .max { t = min(t, max(d, now.nanoseconds)) }
         }
         return t == .max ? nil : Instant(nanoseconds: t)
+    }
+
+    /// The node's `nextDeadline` in nanoseconds (`Int64.max`: none), read again only when the
+    /// node may have changed.
+    private func deadline(of n: HarnessNode) -> Int64 {
+        if deadlineStale[n.id] || !options.cacheDeadlines {
+            deadlines[n.id] = n.packetNode.nextDeadline?.nanoseconds ?? .max
+            deadlineStale[n.id] = false
+        }
+        return deadlines[n.id]
+    }
+
+    private func markAllStale() {
+        for i in deadlineStale.indices { deadlineStale[i] = true }
     }
 
     /// Processes the earliest thing due; returns `false` when nothing is left.
     @discardableResult
     public func step() throws -> Bool {
+        markAllStale()
         if needsFlush {
             needsFlush = false
             try flush()
@@ -218,10 +251,11 @@ public final class Harness {
     /// Steps until every event at or before `deadline` has been processed, then sets `now` to
     /// `deadline`.
     public func run(until deadline: Instant) throws {
+        markAllStale()
         if needsFlush { needsFlush = false; try flush() }
         defer { needsFlush = true }
         var count = 0
-        while let t = nextEventTime, t <= deadline {
+        while let t = earliestEventTime, t <= deadline {
             try stepOnce()
             count += 1
             if count > options.maxEvents { throw HarnessError.eventLimitExceeded(limit: options.maxEvents, at: now) }
@@ -243,6 +277,7 @@ public final class Harness {
         defer { needsFlush = true }
         let limit = now + (timeLimit ?? options.defaultTimeLimit)
         var count = 0
+        // The condition may call endpoints: every node is read again after it.
         while try !condition(self) {
             guard let t = nextEventTime else { throw HarnessError.idle(at: now, waitingFor: what()) }
             if t > limit {
@@ -276,8 +311,9 @@ public final class Harness {
         var bestNode = -1
         var bestTime = Int64.max
         for n in nodes {
-            if let d = n.packetNode.nextDeadline, d.nanoseconds < bestTime {
-                bestTime = d.nanoseconds
+            let d = deadline(of: n)
+            if d < bestTime {
+                bestTime = d
                 bestNode = n.id
             }
         }
@@ -322,6 +358,7 @@ public final class Harness {
             link.countDelivered(bytes.count)
             try record(bytes, link: link, point: .arrival, dropReason: nil, corrupted: corrupted, duplicate: duplicate)
             link.to.packetNode.receive(bytes, at: now)
+            deadlineStale[link.to.id] = true
             try service(link.to)
         case let .wake(node):
             pendingWakes[node].remove(event.time)
@@ -337,14 +374,16 @@ public final class Harness {
     // MARK: - Servicing a node (Endpoint's call order)
 
     func service(_ node: HarnessNode) throws {
+        defer { deadlineStale[node.id] = true }
         let context = node.endpoint.map { NodeContext(harness: self, node: node, endpoint: $0) }
         var rounds = 0
         while true {
             rounds += 1
             if rounds > maxServiceRounds { throw HarnessError.stalled(node: node.name, at: now) }
-            if let d = node.packetNode.nextDeadline, d <= now {
+            if deadline(of: node) <= now.nanoseconds {
                 node.packetNode.handleTimeout(at: now)
             }
+            deadlineStale[node.id] = true
             var active = try drainTransmit(node) > 0
             if let context, let endpoint = node.endpoint {
                 while let event = endpoint.pollEvent() {

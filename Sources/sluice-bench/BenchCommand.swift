@@ -67,8 +67,6 @@ struct BenchOptions {
         return Double(text)
     }
 
-    func string(_ name: String) -> String? { values[name] }
-
     func int(_ name: String, default value: Int) -> Int? {
         guard let text = values[name] else { return value }
         return Int(text)

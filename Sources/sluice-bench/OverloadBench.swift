@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import SluiceFormat
 import SluiceHarness
 
 /// `sluice-bench overload`: the overload experiment (`OverloadExperiment`): real Sluice
@@ -17,9 +18,9 @@ enum OverloadBench {
     static let defaultLoads = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
 
     static func run(_ arguments: [String]) -> Int32 {
-        var rest = arguments
-        let json = take(&rest, flag: "--json")
-        let options = BenchOptions(rest, known: ["--svg", "--capacity", "--seconds", "--warmup", "--seed", "--loads", "--modes"])
+        let options = BenchOptions(arguments, known: ["--svg", "--capacity", "--seconds", "--warmup", "--seed", "--loads", "--modes"],
+                                   flags: ["--json"])
+        let json = options.flag("--json")
         var config = OverloadConfig()
         guard options.unknown.isEmpty,
               let capacity = options.int("--capacity", default: config.capacity), capacity >= 1, capacity <= 10_000,
@@ -71,21 +72,31 @@ enum OverloadBench {
         return 0
     }
 
+    /// `{"scenario": "overload", "capacity_rps": C, "rows": [{...}, ...]}` on one line.
     static func jsonReport(capacity: Int, rows: [OverloadRow]) -> String {
-        func number(_ v: Double?) -> String { v.map { formatted($0, 3) } ?? "null" }
-        let items = rows.map { r in
-            "{\"mode\": \"\(r.mode.rawValue)\", \"offered_rps\": \(number(r.offeredRPS)), \"throughput_rps\": \(number(r.throughputRPS)), "
-                + "\"goodput_rps\": \(number(r.goodputRPS)), \"p50_ms\": \(number(r.p50ms)), \"p99_ms\": \(number(r.p99ms)), "
-                + "\"shed\": \(r.shed), \"retries\": \(r.retries), \"requests\": \(r.requests), \"timed_out\": \(r.timedOut), "
-                + "\"breaker_rejections\": \(r.breakerRejections)}"
+        var w = JSONWriter(layout: .compact)
+        w.beginObject()
+        w.string("scenario", "overload")
+        w.int("capacity_rps", capacity)
+        w.beginArray("rows")
+        for r in rows {
+            w.beginObject()
+            w.string("mode", r.mode.rawValue)
+            w.number("offered_rps", r.offeredRPS)
+            w.number("throughput_rps", r.throughputRPS)
+            w.number("goodput_rps", r.goodputRPS)
+            w.number("p50_ms", r.p50ms)
+            w.number("p99_ms", r.p99ms)
+            w.int("shed", r.shed)
+            w.int("retries", r.retries)
+            w.int("requests", r.requests)
+            w.int("timed_out", r.timedOut)
+            w.int("breaker_rejections", r.breakerRejections)
+            w.endObject()
         }
-        return "{\"scenario\": \"overload\", \"capacity_rps\": \(capacity), \"rows\": [\(items.joined(separator: ", "))]}"
-    }
-
-    private static func take(_ arguments: inout [String], flag: String) -> Bool {
-        guard let i = arguments.firstIndex(of: flag) else { return false }
-        arguments.remove(at: i)
-        return true
+        w.endArray()
+        w.endObject()
+        return w.text
     }
 
     private static func parseList<T>(_ text: String?, default value: [T], _ parse: (String) -> T?) -> [T]? {

@@ -111,6 +111,24 @@ private final class BoundedNode: PacketNode {
         #expect(try digest(99) != digest(100))
     }
 
+    /// `cacheDeadlines` changes how often the harness reads each node's `nextDeadline`, never
+    /// what happens: a lossy transfer to a slow reader (RTOs, delayed ACKs, zero windows and
+    /// persist probes) gives the same digest of every packet and event either way.
+    @Test func cachedDeadlinesGiveTheSameRun() throws {
+        func run(cache: Bool) throws -> [UInt64] {
+            var options = Harness.Options()
+            options.cacheDeadlines = cache
+            let link = LinkConfig(latency: .milliseconds(5), rate: 20_000_000, queueLimit: .packets(30), lossProbability: 0.02)
+            let t = try BulkTransfer(seed: 0x511CA, count: 256 * 1024, link: link,
+                                     connection: { $0.receiveBufferSize = 16384 },
+                                     readPolicy: .throttled(8192, every: .milliseconds(300)), options: options)
+            try t.harness.run(until: Instant.zero + .seconds(30))
+            #expect(t.isFinished)
+            return [t.harness.digest, UInt64(t.harness.stepsTaken)]
+        }
+        #expect(try run(cache: true) == run(cache: false))
+    }
+
     @Test func packetStorageIsRecycled() throws {
         let pair = RawPair(LinkConfig(latency: .milliseconds(1)))
         for n in 1...10_000 { pair.a.send(RawPair.packet(n, payload: 100), at: .microseconds(Int64(n) * 500)) }
