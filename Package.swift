@@ -122,7 +122,10 @@ let package = Package(
         .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceRandom", "SluiceTestSupport"]),
         .testTarget(name: "SluicePcapTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceHarnessTests", dependencies: ["SluiceCore", "SluiceHarness", "SluicePcap", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceHarnessTests", dependencies: [
+            "SluiceCore", "SluiceHarness", "SluicePcap", "SluiceTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .testTarget(name: "SluiceTraceTests", dependencies: ["SluiceCore", "SluicePcap", "SluiceTrace", "SluiceHarness", "SluiceTestSupport"]),
         .testTarget(name: "SluicePolicyTests", dependencies: ["SluiceCore", "SluicePolicy", "SluiceHarness", "SluicePcap", "SluiceTrace", "SluiceRandom", "SluiceTestSupport"]),
         .testTarget(name: "SluiceInteropTests", dependencies: [

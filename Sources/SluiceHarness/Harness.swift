@@ -463,7 +463,12 @@ public final class Harness {
         }
         if point == .arrival {
             arrivalCapture?.write(bytes, timestamp: now)
-            if !corrupted, options.checkWireInvariants, let s = SegmentInfo(bytes) { monitor.arrival(s) }
+            // What the receiver accepts teaches the monitor: a packet whose checksum fails
+            // (corrupted on a link, or injected so) is dropped there, window and options too.
+            if !corrupted, options.checkWireInvariants, let s = SegmentInfo(bytes),
+               (try? IPv4TCPPacket.parse(bytes))?.verifyChecksums(in: bytes).isValid == true {
+                monitor.arrival(s)
+            }
         }
         guard !observers.isEmpty else { return }
         let r = PacketRecord(time: now, point: point, link: link, bytes: bytes, segment: SegmentInfo(bytes),

@@ -47,11 +47,15 @@ struct WindowMonitor {
     /// The largest right edge the receiver of `key`'s data has advertised to it.
     func maxRightEdge(advertisedBy key: FlowKey) -> SequenceNumber? { halves[key]?.maxRightEdge }
 
-    /// A packet arrived at its receiver. Corrupted copies are ignored (the receiver drops them).
+    /// A packet arrived at its receiver intact (the harness passes only packets whose checksums
+    /// hold: the receiver drops the others).
     mutating func arrival(_ s: SegmentInfo) {
         let key = FlowKey(s)
         var half = halves[key] ?? Half()
-        if s.flags.contains(.syn) {
+        // The shift comes from the first SYN on the 4-tuple: a later one (a blind or spoofed
+        // SYN on a live connection, RFC 5961 §4) changes nothing at the receiver; a new
+        // connection is announced by its SYN's departure, which forgets the old halves.
+        if s.flags.contains(.syn), !half.sawSYN {
             half.announcedShift = s.windowScale
             half.sawSYN = true
         }

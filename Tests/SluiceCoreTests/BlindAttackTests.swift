@@ -113,6 +113,23 @@ import Testing
         #expect(t.endpoint.counters.challengeACKsSent == 1)
     }
 
+    /// A blind ACK inside our receive window but ahead of the peer's sequence numbers is taken
+    /// (§5 lets it through) and sets SND.WL1 past the peer's later segments. The peer's next ACK
+    /// of new data still updates the send window (as Linux's `tcp_may_update_window`): with
+    /// RFC 9293's SND.WL1 rule alone SND.WND would stay 8192 while SND.UNA moves, and the right
+    /// edge would slide past the one the peer advertised (found by `zeroLengthFloodsBothWays`).
+    @Test func aBlindACKAheadOfThePeerDoesNotFreezeTheSendWindow() {
+        let (t, id) = EngineTest.makeEstablished()
+        #expect(t.write(id, streamBytes(0..<2920)) == 2920)
+        while t.transmit(at: Self.ms(20)) != nil {}   // two full segments: SND.NXT = 3921
+        t.send(Seg(flags: .ack, seq: peerISS + 1 + 2000, ack: ourISS + 1, window: 8192), at: Self.ms(21))
+        t.expectNothing(at: Self.ms(21))
+        // The peer takes 1000 bytes and offers 1000 more: its right edge is 3001 past our ISS.
+        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1 + 1000, window: 1000), at: Self.ms(30))
+        #expect(t.endpoint.stats(of: id)?.peerWindow == 1000)
+        t.expectInvariants()
+    }
+
     // MARK: - Challenge-ACK limit (§7)
 
     @Test func challengeACKsAreLimitedPerConnection() {

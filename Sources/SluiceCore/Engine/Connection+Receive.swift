@@ -220,7 +220,7 @@ extension Connection {
                 probeOutstanding = false
             }
             if sndUna.isBeforeOrEqual(ack) {
-                updateSendWindow(seg, force: false)
+                updateSendWindow(seg, force: false, acknowledgedNewData: previousUna.isBefore(sndUna))
             }
         }
         // State-specific ACK processing.
@@ -354,8 +354,15 @@ extension Connection {
 
     /// The send window update (RFC 9293 §3.10.7.4 "fifth", SND.WL1/SND.WL2 rule), scaled by the
     /// peer's shift (RFC 7323 §2.3; never on a SYN).
-    func updateSendWindow(_ seg: TCPHeader, force: Bool) {
-        let newer = sndWl1.isBefore(seg.sequenceNumber)
+    ///
+    /// As Linux does (`tcp_may_update_window`), a segment that acknowledges new data updates the
+    /// window too, whatever its SEG.SEQ. With the RFC's rule alone, one blind segment whose
+    /// sequence number lies ahead of the peer's but inside our window (RFC 5961 §5 accepts it)
+    /// sets SND.WL1 past every later segment of the peer: SND.WND freezes while SND.UNA moves on,
+    /// and SND.UNA + SND.WND slides past the right edge the peer advertised (RFC 9293 §3.8.6:
+    /// never send past it).
+    func updateSendWindow(_ seg: TCPHeader, force: Bool, acknowledgedNewData: Bool = false) {
+        let newer = acknowledgedNewData || sndWl1.isBefore(seg.sequenceNumber)
             || (sndWl1 == seg.sequenceNumber && sndWl2.isBeforeOrEqual(seg.acknowledgmentNumber))
         guard force || newer else { return }
         let shift = seg.flags.contains(.syn) ? 0 : sendShift
@@ -493,8 +500,7 @@ extension Connection {
     /// Takes the peer's SYN options: MSS, and the options both sides want. For an active open we
     /// offered every enabled option; for a passive open we answer only what the peer offered.
     func negotiateOptions(peerSYN options: TCPOptions) {
-        let peerMSS = options.maximumSegmentSize.map { Int($0) } ?? config.defaultPeerMSS
-        sendMSS = Swift.max(1, Swift.min(peerMSS, config.mtu - ipAndTCPHeaderLength))
+        sendMSS = Connection.sendMSS(peerOption: options.maximumSegmentSize, config: config)
         if config.windowScaleEnabled, let shift = options.windowScale {
             windowScaleNegotiated = true
             sendShift = Swift.min(Int(shift), maxWindowShift)   // RFC 7323 §2.3: clamp to 14
@@ -515,5 +521,16 @@ extension Connection {
         // The window our SYN (or SYN-ACK) advertises is unscaled (RFC 7323 §2.2); data up to it
         // is acceptable from the moment RCV.NXT is known.
         startReceiveWindow()
+    }
+
+    /// The MSS we send with, from the peer's SYN option (RFC 9293 §3.7.1: without the option,
+    /// 536, MUST-15), as Linux takes it: an option of 0 is ignored (`tcp_parse_options`:
+    /// `if (in_mss)`), and the result is never below 48 bytes (`TCP_MIN_SND_MSS`: room for 40
+    /// bytes of options and 8 of data), so a peer announcing 1 still gets payload after the
+    /// options. Capped by our MTU.
+    static func sendMSS(peerOption: UInt16?, config: ConnectionConfig) -> Int {
+        let announced = peerOption.flatMap { $0 == 0 ? nil : Int($0) } ?? config.defaultPeerMSS
+        let capped = Swift.min(announced, config.mtu - ipAndTCPHeaderLength)
+        return Swift.max(minimumSendMSS, capped)
     }
 }

@@ -226,7 +226,7 @@ final class Connection {
         self.sendRing = ByteRing(capacity: Swift.max(0, config.sendBufferSize))
         self.receiveRing = ByteRing(capacity: Swift.max(0, config.receiveBufferSize))
         self.assembler = Assembler(maxRanges: config.maxReassemblyRanges)
-        self.sendMSS = Swift.max(1, Swift.min(config.defaultPeerMSS, config.mtu - ipAndTCPHeaderLength))
+        self.sendMSS = Connection.sendMSS(peerOption: nil, config: config)
         self.receiveMSS = Swift.max(1, config.mtu - ipAndTCPHeaderLength)
         self.offeredShift = config.windowScaleEnabled ? Connection.windowShift(for: config.receiveBufferSize) : 0
         self.tsOffset = iss.rawValue
@@ -358,3 +358,7 @@ extension Connection: Sendable {}
 let ipAndTCPHeaderLength = 40
 /// RFC 7323 §2.3: the shift is at most 14.
 let maxWindowShift = 14
+/// The smallest MSS we send with, whatever the peer announces: Linux's `TCP_MIN_SND_MSS`
+/// (40 bytes of options plus 8 of data; the floor it added against tiny-MSS attacks,
+/// CVE-2019-11479).
+let minimumSendMSS = 48
