@@ -34,7 +34,9 @@ public enum SluiceTraceCLI {
             (result, recorder) = try TraceFile.analyze(path: file, options: options) { analyzer in
                 if printTimeline {
                     var origin: Instant? = nil
-                    analyzer.timeline = { e in
+                    // Unowned: the analyzer keeps this closure (a strong capture would be a cycle,
+                    // leaking the analyzer and its tables on every run; found by fuzz-trace).
+                    analyzer.timeline = { [unowned analyzer] e in
                         if connection == nil || connection == e.stream {
                             if origin == nil { origin = e.time }
                             writeOut(TimelineText.line(e, origin: analyzer.firstTime ?? e.time))

@@ -59,9 +59,15 @@ func fail(_ message: String) -> Never {
 final class Peer {
     let endpoint: Endpoint
     var localPort: UInt16
-    /// Our ISS (learnt from our SYN or SYN-ACK) and the peer's (scripted, or the last SYN sent).
+    /// Our ISS (learnt from our SYN or SYN-ACK), and the peer's ISS as the endpoint took it:
+    /// from what its SYN-ACK acknowledges, or (active open) its first ACK. Not from the SYNs the
+    /// peer sends: the endpoint rightly refuses a blind SYN on a live connection (RFC 5961 §4,
+    /// a challenge ACK), and its stream still starts at the first SYN's number. Nor from a later
+    /// incarnation on the same 4-tuple once the tracked connection has opened: the application
+    /// may still read what the old one received (`tracksOpening`).
     var ourISS: UInt32?
     var irs: UInt32 = peerISS
+    var irsKnown = false
     /// Highest sequence number (exclusive) the peer sent, and the highest we sent.
     var peerNext: UInt32 = peerISS &+ 1
     var ourNext: UInt32?
@@ -102,7 +108,6 @@ final class Peer {
         guard let length else { return }
         if corruptChecksum { packet[length - 1] ^= 0x5A; if payloadLength == 0 { packet[36] ^= 0x01 } }
         if fromPort == peerPort && source == peerAddress {
-            if flags.contains(.syn) { irs = seq }
             let end = seq &+ UInt32(payloadLength) &+ (flags.contains(.syn) ? 1 : 0) &+ (flags.contains(.fin) ? 1 : 0)
             if Int32(bitPattern: end &- peerNext) > 0 { peerNext = end }
         }
@@ -111,6 +116,14 @@ final class Peer {
 
     func deliver(_ length: Int) {
         packet.withUnsafeBytes { endpoint.receive(UnsafeRawBufferPointer(rebasing: $0[0..<length]), at: now) }
+    }
+
+    /// Whether a SYN-ACK now belongs to the tracked connection: it is not accepted yet, or it
+    /// is still opening.
+    var tracksOpening: Bool {
+        guard let id else { return true }
+        let state = endpoint.state(of: id)
+        return state == .synSent || state == .synReceived
     }
 
     // MARK: Draining (endpoint → peer) with the wire checks
@@ -151,10 +164,21 @@ final class Peer {
         if tcp.flags.contains(.syn) && !tcp.flags.contains(.rst) {
             if let iss = ourISS, iss != seq { fail("SYN at \(seq) after ISS \(iss)") }
             ourISS = seq
+            // A new incarnation on this 4-tuple (e.g. after a RST in TIME-WAIT): its window
+            // edge starts afresh.
+            lastEdge = nil
+            if tcp.flags.contains(.ack), tracksOpening {
+                irs = tcp.acknowledgmentNumber.rawValue &- 1
+                irsKnown = true
+            }
             if ourNext == nil { ourNext = seq &+ 1 }
             return
         }
         if tcp.flags.contains(.rst) { return }
+        if tcp.flags.contains(.ack), !irsKnown {
+            irs = tcp.acknowledgmentNumber.rawValue &- 1
+            irsKnown = true
+        }
         // Payload: exactly the bytes the application wrote at these sequence numbers.
         if p.payloadLength > 0 {
             guard let iss = ourISS else { fail("data before a SYN") }
@@ -175,7 +199,8 @@ final class Peer {
         }
         // Our advertised right edge never moves left (RFC 9293 §3.8.6; RFC 7323 §2.4 allows
         // less than one scaling unit of rounding).
-        if tcp.flags.contains(.ack), let id, let s = endpoint.stats(of: id), s.state != .synReceived, s.state != .synSent {
+        if tcp.flags.contains(.ack), let id, let s = endpoint.stats(of: id), s.state != .synReceived, s.state != .synSent,
+           s.state != .closed {
             let shift = s.receiveWindowShift
             let edge = tcp.acknowledgmentNumber.rawValue &+ (UInt32(tcp.window) << UInt32(shift))
             if let last = lastEdge, Int32(bitPattern: last &- edge) >= Int32(1 << shift) {
