@@ -15,7 +15,7 @@ enum OverloadBench {
         usage: "[--json] [--svg FILE] [--capacity 50] [--seconds 60] [--warmup 10] [--seed 1] [--loads 0.25,0.5,...] [--modes implicit,...]",
         run: { run($0) })
 
-    static let defaultLoads = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
+    static let defaultLoads = [0.25, 0.5, 1.0, 1.25, 1.5, 2.0, 3.0]
 
     static func run(_ arguments: [String]) -> Int32 {
         let options = BenchOptions(arguments, known: ["--svg", "--capacity", "--seconds", "--warmup", "--seed", "--loads", "--modes"],

@@ -21,7 +21,8 @@ enum OverloadChart {
 
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        s += "<text x=\"\(f(left))\" y=\"24\" font-size=\"15\">Goodput (solid) and throughput (dashed) vs offered load — server capacity \(capacity) req/s, 1 s deadline</text>\n"
+        s += "<text x=\"\(f(left))\" y=\"22\" font-size=\"15\">Goodput (solid) and throughput (dashed) vs offered load</text>\n"
+        s += "<text x=\"\(f(left))\" y=\"40\" fill=\"#555\">server capacity \(capacity) req/s, 1 s client deadline, virtual time</text>\n"
         // Grid and axes.
         var gx = 0.0
         while gx <= maxX + 1e-9 {

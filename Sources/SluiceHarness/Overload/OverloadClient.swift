@@ -80,6 +80,9 @@ final class OverloadClient: HarnessApplication {
                 active.remove(at: i)
             }
         case let .closed(id, _):
+            // Let go of the slot: a closed connection holds its table slot until the
+            // application releases it (refused and abandoned attempts would fill the table).
+            c.endpoint.close(id)
             // Refused (RST to the SYN), or reset, before the whole response came.
             guard let i = index(of: id) else { return }
             active[i].connection = nil
