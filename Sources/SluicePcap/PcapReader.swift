@@ -51,15 +51,22 @@ public final class PcapReader {
     public let linkTypeName: String
     /// The file's snap length: the most bytes of a frame it may hold.
     public let snapLength: Int
+    // The state `next()` touches for every frame skips Swift's run-time exclusivity checks
+    // (`@exclusivity(unchecked)`): a reader belongs to one thread (it is not `Sendable`) and
+    // `next()` never re-enters itself, so no two accesses can overlap; the checks cost about a
+    // tenth of sluice-trace's instructions on a large capture (issue 12).
+
     /// Frames read so far, skipped ones included: the last frame's number.
-    public private(set) var framesRead = 0
+    @exclusivity(unchecked) public private(set) var framesRead = 0
     /// IPv4/TCP packets returned by `next()` so far.
-    public private(set) var packetsReturned = 0
+    @exclusivity(unchecked) public private(set) var packetsReturned = 0
     /// Frames passed over, by reason.
-    public private(set) var skipped = PcapSkipCounts()
+    @exclusivity(unchecked) public private(set) var skipped = PcapSkipCounts()
 
     private let link: LinkLayer
-    private var handle: OpaquePointer?   // pcap_t
+    @exclusivity(unchecked) private var handle: OpaquePointer?   // pcap_t
+    /// The stdio buffer of the capture's stream; freed after `pcap_close` closes the stream.
+    private var stdioBuffer: UnsafeMutableRawPointer?
 
     /// Opens a capture; `"-"` reads standard input.
     ///
@@ -69,18 +76,20 @@ public final class PcapReader {
         let errorBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: Int(PCAP_ERRBUF_SIZE))
         errorBuffer.initialize(repeating: 0)
         defer { errorBuffer.deallocate() }
-        guard let p = pcap_open_offline_with_tstamp_precision(
-            path, UInt32(PCAP_TSTAMP_PRECISION_NANO), errorBuffer.baseAddress)
-        else {
+        let stdioBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
+        guard let p = Self.open(path: path, stdioBuffer: stdioBuffer, errorBuffer: errorBuffer.baseAddress) else {
+            stdioBuffer.deallocate()
             throw Self.openError(path: path, libpcapMessage: errorBufferText(errorBuffer))
         }
         let dlt = pcap_datalink(p)
         let name = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "unknown"
         guard let link = LinkLayer(dlt: dlt) else {
             pcap_close(p)
+            stdioBuffer.deallocate()
             throw .unsupportedLinkType(path: path, linkType: dlt, name: name)
         }
         self.handle = p
+        self.stdioBuffer = stdioBuffer
         self.link = link
         self.linkType = dlt
         self.linkTypeName = name
@@ -133,6 +142,8 @@ public final class PcapReader {
         guard let p = handle else { return }
         handle = nil
         pcap_close(p)
+        stdioBuffer?.deallocate()
+        stdioBuffer = nil
     }
 
     /// Turns a frame into a record, or counts why it is skipped and returns `nil`.
@@ -178,6 +189,25 @@ public final class PcapReader {
     }
 
     /// Sorts libpcap's open failure into the typed error a CLI can print in one line.
+    /// Opens `path` for libpcap, its stream reading through `stdioBuffer` (`readBufferSize`
+    /// bytes; glibc's own is the file system's 4 KiB block, a `read` system call every few dozen
+    /// header-only frames, and glibc ignores a size given without a buffer). `"-"` is standard
+    /// input as libpcap opens it.
+    private static func open(path: String, stdioBuffer: UnsafeMutableRawPointer,
+                             errorBuffer: UnsafeMutablePointer<CChar>?) -> OpaquePointer? {
+        let precision = UInt32(PCAP_TSTAMP_PRECISION_NANO)
+        if path == "-" { return pcap_open_offline_with_tstamp_precision(path, precision, errorBuffer) }
+        guard let file = fopen(path, "rb") else { return nil }
+        _ = setvbuf(file, stdioBuffer.assumingMemoryBound(to: CChar.self), _IOFBF, readBufferSize)
+        guard let p = pcap_fopen_offline_with_tstamp_precision(file, precision, errorBuffer) else {
+            fclose(file)   // libpcap leaves the stream open when it refuses it
+            return nil
+        }
+        return p   // pcap_close closes the stream
+    }
+
+    private static let readBufferSize = 1 << 20
+
     private static func openError(path: String, libpcapMessage: String) -> PcapError {
         if path != "-" {
             var info = stat()
