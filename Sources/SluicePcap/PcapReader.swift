@@ -76,16 +76,14 @@ public final class PcapReader {
         let errorBuffer = UnsafeMutableBufferPointer<CChar>.allocate(capacity: Int(PCAP_ERRBUF_SIZE))
         errorBuffer.initialize(repeating: 0)
         defer { errorBuffer.deallocate() }
-        let stdioBuffer = UnsafeMutableRawPointer.allocate(byteCount: Self.readBufferSize, alignment: 16)
-        guard let p = Self.open(path: path, stdioBuffer: stdioBuffer, errorBuffer: errorBuffer.baseAddress) else {
-            stdioBuffer.deallocate()
+        guard let (p, stdioBuffer) = Self.open(path: path, errorBuffer: errorBuffer.baseAddress) else {
             throw Self.openError(path: path, libpcapMessage: errorBufferText(errorBuffer))
         }
         let dlt = pcap_datalink(p)
         let name = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "unknown"
         guard let link = LinkLayer(dlt: dlt) else {
             pcap_close(p)
-            stdioBuffer.deallocate()
+            stdioBuffer?.deallocate()
             throw .unsupportedLinkType(path: path, linkType: dlt, name: name)
         }
         self.handle = p
@@ -189,21 +187,25 @@ public final class PcapReader {
     }
 
     /// Sorts libpcap's open failure into the typed error a CLI can print in one line.
-    /// Opens `path` for libpcap, its stream reading through `stdioBuffer` (`readBufferSize`
-    /// bytes; glibc's own is the file system's 4 KiB block, a `read` system call every few dozen
-    /// header-only frames, and glibc ignores a size given without a buffer). `"-"` is standard
-    /// input as libpcap opens it.
-    private static func open(path: String, stdioBuffer: UnsafeMutableRawPointer,
-                             errorBuffer: UnsafeMutablePointer<CChar>?) -> OpaquePointer? {
+    /// Opens `path` for libpcap. A file's stream reads through a buffer of its own
+    /// (`readBufferSize` bytes, returned to be freed after `pcap_close`; glibc's default is the
+    /// file system's 4 KiB block, a `read` system call every few dozen header-only frames, and
+    /// glibc ignores a size given without a buffer). `"-"` is standard input as libpcap opens it.
+    private static func open(path: String, errorBuffer: UnsafeMutablePointer<CChar>?)
+        -> (OpaquePointer, UnsafeMutableRawPointer?)? {
         let precision = UInt32(PCAP_TSTAMP_PRECISION_NANO)
-        if path == "-" { return pcap_open_offline_with_tstamp_precision(path, precision, errorBuffer) }
+        if path == "-" {
+            return pcap_open_offline_with_tstamp_precision(path, precision, errorBuffer).map { ($0, nil) }
+        }
         guard let file = fopen(path, "rb") else { return nil }
-        _ = setvbuf(file, stdioBuffer.assumingMemoryBound(to: CChar.self), _IOFBF, readBufferSize)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: readBufferSize, alignment: 16)
+        _ = setvbuf(file, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, readBufferSize)
         guard let p = pcap_fopen_offline_with_tstamp_precision(file, precision, errorBuffer) else {
             fclose(file)   // libpcap leaves the stream open when it refuses it
+            buffer.deallocate()
             return nil
         }
-        return p   // pcap_close closes the stream
+        return (p, buffer)   // pcap_close closes the stream
     }
 
     private static let readBufferSize = 1 << 20

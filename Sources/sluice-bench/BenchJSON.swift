@@ -50,5 +50,10 @@ struct BenchJSON {
     /// Adds an already-written JSON value (an array or object).
     mutating func add(_ key: String, raw: String) { fields.append((key, raw)) }
 
+    /// Adds an array of objects (a scenario's rows).
+    mutating func add(_ key: String, objects: [BenchJSON]) {
+        add(key, raw: "[" + objects.map(\.text).joined(separator: ", ") + "]")
+    }
+
     var text: String { JSONWriter.object(fields, layout: .compact) }
 }

@@ -56,7 +56,7 @@ enum PacingBench {
         if json {
             var o = BenchJSON(scenario: "pacing", gbps: top?.achievedGbps, baseline: top.map { Double($0.mbit) / 1000 })
             o.add("bin_ms", 10)
-            let listed = results.map { r -> String in
+            let listed = results.map { r -> BenchJSON in
                 var j = BenchJSON()
                 j.add("mbit", r.mbit)
                 j.add("achieved_gbps", r.achievedGbps)
@@ -64,10 +64,10 @@ enum PacingBench {
                 j.add("expected_bytes_per_bin", r.expectedBytes)
                 j.add("max_deviation_bytes", r.maxDeviationBytes)
                 j.add("max_deviation_percent", r.maxDeviationPercent)
-                j.add("met", raw: r.met ? "true" : "false")
-                return j.text
+                j.add("met", r.met)
+                return j
             }
-            o.add("rates", raw: "[" + listed.joined(separator: ", ") + "]")
+            o.add("rates", objects: listed)
             o.add(stamp: stamp)
             print(o.text)
         } else {

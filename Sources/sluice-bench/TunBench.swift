@@ -86,7 +86,7 @@ enum TunBench {
             o.add("mib", mib)
             o.add("veth_offloads_off_gbps", vethOff)
             o.add("veth_offloads_on_gbps", vethOn)
-            let listed = rows.map { row -> String in
+            let listed = rows.map { row -> BenchJSON in
                 var r = BenchJSON()
                 r.add("mode", row.mode)
                 r.add("direction", row.direction)
@@ -97,9 +97,9 @@ enum TunBench {
                 r.add("lwip_gbps", lwip(row))
                 r.add("ratio_lwip", row.gbps.map { $0 / lwip(row) })
                 r.add("sluice", raw: row.report.isEmpty ? "null" : row.report)
-                return r.text
+                return r
             }
-            o.add("rows", raw: "[" + listed.joined(separator: ", ") + "]")
+            o.add("rows", objects: listed)
             o.add(stamp: stamp)
             print(o.text)
         } else {
