@@ -5,6 +5,15 @@ struct BenchCommand: Sendable {
     var summary: String
     var usage: String
     var run: @Sendable (_ arguments: [String]) -> Int32
+
+    /// `usage: sluice-bench NAME OPTIONS`.
+    var usageLine: String { "usage: sluice-bench \(name) \(usage)" }
+
+    /// Prints the usage line; the exit status for arguments the subcommand cannot take (2).
+    func usageError() -> Int32 {
+        print(usageLine)
+        return 2
+    }
 }
 
 /// Dispatches `arguments` (as `CommandLine.arguments`) to the named subcommand.
@@ -21,7 +30,7 @@ func runBench(_ arguments: [String], commands: [BenchCommand]) -> Int32 {
     }
     let options = Array(rest.dropFirst())
     if options.contains("-h") || options.contains("--help") {
-        print("usage: sluice-bench \(command.name) \(command.usage)\n\(command.summary)")
+        print("\(command.usageLine)\n\(command.summary)")
         return 0
     }
     return command.run(options)

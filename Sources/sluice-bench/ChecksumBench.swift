@@ -19,8 +19,7 @@ enum ChecksumBench {
               let segments = options.int("--segments", default: defaultSegments), segments > 0,
               let rounds = options.int("--rounds", default: defaultRounds), rounds > 0,
               let seconds = options.double("--seconds", default: defaultSeconds), seconds > 0 else {
-            print("usage: sluice-bench checksum \(command.usage)")
-            return 2
+            return command.usageError()
         }
         #if DEBUG
         print("warning: debug build; measure with `swift run -c release sluice-bench checksum`")

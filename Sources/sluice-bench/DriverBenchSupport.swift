@@ -4,8 +4,8 @@
 
 // What the driver scenarios (`tun`, `veth`, `memory`, `pacing`) share: starting the built
 // binaries and kernel tools as child processes (their output to files, their peak RSS from
-// `wait4`), network namespaces named with this process's ID and the prefix `s10d-`, and a JSON
-// object written without Foundation.
+// `wait4`), a sluice-send → sluice-recv transfer over UDP loopback, network namespaces named
+// with this process's ID and the prefix `s10d-`, and reading the binaries' JSON lines.
 
 /// A child process started with `posix_spawn`; standard output and error go to files.
 final class BenchChild {
@@ -87,6 +87,38 @@ final class BenchChild {
 
     var transcript: String { "--- \(name) stdout:\n\(stdout)--- \(name) stderr:\n\(stderr)" }
 }
+
+/// One sluice-send → sluice-recv transfer over the UDP-on-loopback link (no root): sluice-recv
+/// listens on 10.0.0.2:`port` with `receiverFlags` (and `--json --once`), sluice-send connects
+/// with `senderFlags` (and `--json`), within `seconds`. Nil unless both exited 0 (their files
+/// stay in `directory`).
+func loopbackTransfer(label: String, port: Int, receiverFlags: [String] = [], senderFlags: [String],
+                      seconds: Double, directory: String) -> LoopbackTransfer? {
+    let listen = [benchBinary("sluice-recv"), "--listen", "10.0.0.2:\(port)"]
+    guard let receiver = BenchChild("recv-\(label)", listen + receiverFlags + ["--json", "--once"], directory: directory) else {
+        return nil
+    }
+    guard receiver.waitForOutput(seconds: 10, { $0.stderr.contains("listening") }) else {
+        receiver.wait(seconds: 1)
+        return nil
+    }
+    let sender = runCommand([benchBinary("sluice-send"), "--connect", "10.0.0.2:\(port)"] + senderFlags + ["--json"],
+                            directory: directory, name: "send-\(label)", seconds: seconds)
+    guard receiver.wait(seconds: 30) == 0, sender.status == 0 else { return nil }
+    return LoopbackTransfer(summary: firstJSONLine(receiver.stdout), receiverPeakRSSKiB: receiver.maxRSSKiB)
+}
+
+/// What a `loopbackTransfer` leaves: sluice-recv's JSON summary line and its peak RSS.
+struct LoopbackTransfer {
+    var summary: Substring?
+    var receiverPeakRSSKiB: Int
+    /// The receiver's goodput, Gbit/s.
+    var gbps: Double? { summary.flatMap { jsonNumber("goodput_bps", in: $0) }.map { $0 / 1e9 } }
+}
+
+/// The first UDP port of this run's loopback transfers (the next ones follow it), from the
+/// process ID so that concurrent runs do not collide.
+let benchBasePort = 20_000 + Int(getpid() % 20_000)
 
 /// Runs a command to completion (up to `seconds`); returns its status and standard output.
 @discardableResult

@@ -36,8 +36,7 @@ enum EngineBench {
               let mib = options.int("--mib", default: 1024), mib > 0, mib <= 1 << 16,
               let bufferKiB = options.int("--buffer-kib", default: 64), bufferKiB >= 4, bufferKiB <= 1 << 20,
               let mtu = options.int("--mtu", default: 65535), mtu >= 576, mtu <= 65535 else {
-            print("usage: sluice-bench engine \(command.usage)")
-            return 2
+            return command.usageError()
         }
         let json = options.flag("--json")
         #if DEBUG
@@ -47,7 +46,7 @@ enum EngineBench {
         let bufferSize = bufferKiB << 10
 
         guard let result = transfer(total: total, bufferSize: bufferSize, mtu: mtu) else {
-            print(json ? "{\"scenario\": \"engine\", \"error\": \"transfer did not complete\"}" : "engine: transfer did not complete")
+            print(json ? BenchJSON.failure(scenario: "engine", "transfer did not complete") : "engine: transfer did not complete")
             return 1
         }
         let gbps = Double(total) * 8 / result.seconds / 1e9
@@ -61,24 +60,13 @@ enum EngineBench {
 
         if json {
             var o = BenchJSON(scenario: "engine", gbps: gbps, baseline: baselineGbps)
-            o.add("baseline", baselineName)
-            o.add("smoltcp_gbps", smoltcp.gbps)
-            o.add("cpu_gbps", cpuGbps)
-            o.add("smoltcp_cpu_gbps", smoltcpCPUGbps)
-            o.add("cpu_ratio", smoltcpCPUGbps.map { cpuGbps / $0 })
-            o.add("cpu_seconds", result.cpuSeconds)
-            o.add("memcpy_gbps", memcpyGbps)
-            o.add("mib", mib)
-            o.add("mtu", mtu)
-            o.add("buffer_kib", bufferKiB)
-            o.add("seconds", result.seconds)
-            o.add("data_segments", result.segments)
-            o.add("packets", result.packets)
-            o.add("ns_per_packet", result.seconds * 1e9 / Double(Swift.max(result.packets, 1)))
-            o.add("allocs_per_segment", allocsPerSegment)
-            o.add("timer_waits", result.timerWaits)
-            o.add("timer_waited_segments", result.timerWaitedSegments)
-            o.add("idle_seconds", result.idleSeconds)
+            o.add(["baseline": baselineName, "smoltcp_gbps": smoltcp.gbps, "cpu_gbps": cpuGbps,
+                   "smoltcp_cpu_gbps": smoltcpCPUGbps, "cpu_ratio": smoltcpCPUGbps.map { cpuGbps / $0 },
+                   "cpu_seconds": result.cpuSeconds, "memcpy_gbps": memcpyGbps, "mib": mib, "mtu": mtu,
+                   "buffer_kib": bufferKiB, "seconds": result.seconds, "data_segments": result.segments,
+                   "packets": result.packets, "ns_per_packet": result.seconds * 1e9 / Double(Swift.max(result.packets, 1)),
+                   "allocs_per_segment": allocsPerSegment, "timer_waits": result.timerWaits,
+                   "timer_waited_segments": result.timerWaitedSegments, "idle_seconds": result.idleSeconds])
             print(o.text)
             return 0
         }

@@ -31,8 +31,7 @@ enum LoopbackBench {
               let rounds = options.int("--rounds", default: defaultRounds), rounds > 0,
               let verify = options.int("--verify", default: 0),
               let checks = options.int("--checks", default: 0) else {
-            print("usage: sluice-bench loopback \(command.usage)")
-            return 2
+            return command.usageError()
         }
         #if DEBUG
         print("warning: debug build; measure with `swift run -c release sluice-bench loopback`")

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
-import SluiceFormat
 import SluiceHarness
 
 /// `sluice-bench overload`: the overload experiment (`OverloadExperiment`): real Sluice
@@ -30,8 +29,7 @@ enum OverloadBench {
               let loads = parseList(options.string("--loads"), default: defaultLoads, Double.init),
               let modes = parseList(options.string("--modes"), default: OverloadMode.allCases, OverloadMode.init(rawValue:)),
               loads.allSatisfy({ $0 > 0 && $0 <= 20 }) else {
-            print("usage: sluice-bench overload \(command.usage)")
-            return 2
+            return command.usageError()
         }
         config.capacity = capacity
         config.measured = .seconds(seconds)
@@ -72,31 +70,13 @@ enum OverloadBench {
         return 0
     }
 
-    /// `{"scenario": "overload", "capacity_rps": C, "rows": [{...}, ...]}` on one line.
+    /// `{"scenario":"overload","capacity_rps":C,"rows":[{...}, ...]}` on one line.
     static func jsonReport(capacity: Int, rows: [OverloadRow]) -> String {
-        var w = JSONWriter(layout: .compact)
-        w.beginObject()
-        w.string("scenario", "overload")
-        w.int("capacity_rps", capacity)
-        w.beginArray("rows")
-        for r in rows {
-            w.beginObject()
-            w.string("mode", r.mode.rawValue)
-            w.number("offered_rps", r.offeredRPS)
-            w.number("throughput_rps", r.throughputRPS)
-            w.number("goodput_rps", r.goodputRPS)
-            w.number("p50_ms", r.p50ms)
-            w.number("p99_ms", r.p99ms)
-            w.int("shed", r.shed)
-            w.int("retries", r.retries)
-            w.int("requests", r.requests)
-            w.int("timed_out", r.timedOut)
-            w.int("breaker_rejections", r.breakerRejections)
-            w.endObject()
-        }
-        w.endArray()
-        w.endObject()
-        return w.text
+        BenchJSON(["scenario": "overload", "capacity_rps": capacity, "rows": rows.map { r in
+            BenchJSON(["mode": r.mode.rawValue, "offered_rps": r.offeredRPS, "throughput_rps": r.throughputRPS,
+                       "goodput_rps": r.goodputRPS, "p50_ms": r.p50ms, "p99_ms": r.p99ms, "shed": r.shed, "retries": r.retries,
+                       "requests": r.requests, "timed_out": r.timedOut, "breaker_rejections": r.breakerRejections])
+        }]).text
     }
 
     private static func parseList<T>(_ text: String?, default value: [T], _ parse: (String) -> T?) -> [T]? {

@@ -29,24 +29,28 @@ enum PacingBench {
         var maxDeviationPercent: Double { 100 * maxDeviationBytes / expectedBytes }
         var target: String { mbit <= 10 ? "<= 1 segment (1448 B)" : "<= 10 %" }
         var met: Bool { mbit <= 10 ? maxDeviationBytes <= 1448 : maxDeviationPercent <= 10 }
+
+        /// One element of the JSON `rates` array.
+        var json: BenchJSON {
+            BenchJSON(["mbit": mbit, "achieved_gbps": achievedGbps, "bins": bins, "expected_bytes_per_bin": expectedBytes,
+                       "max_deviation_bytes": maxDeviationBytes, "max_deviation_percent": maxDeviationPercent, "met": met])
+        }
     }
 
     static func run(_ arguments: [String]) -> Int32 {
-        let json = arguments.contains("--json")
-        let options = BenchOptions(arguments.filter { $0 != "--json" }, known: ["--rates", "--seconds"])
+        let options = BenchOptions(arguments, known: ["--rates", "--seconds"], flags: ["--json"])
+        let json = options.flag("--json")
         let rates = (options.string("--rates") ?? "10,50,200").split(separator: ",").compactMap { Int($0) }
         guard options.unknown.isEmpty, !rates.isEmpty, rates.allSatisfy({ $0 > 0 }),
               let seconds = options.double("--seconds", default: 3), seconds > 0.1 else {
-            print("usage: sluice-bench pacing \(command.usage)")
-            return 2
+            return command.usageError()
         }
         guard sluiceBinariesPresent("pacing") else { return 2 }
         guard let directory = makeBenchDirectory("pacing") else { return 1 }
         let stamp = benchStamp()
         var results: [Result] = []
-        let port = 20_000 + Int(getpid() % 20_000)
         for (i, mbit) in rates.enumerated() {
-            guard let r = measure(mbit: mbit, seconds: seconds, port: port + 2 + i, directory: directory) else {
+            guard let r = measure(mbit: mbit, seconds: seconds, port: benchBasePort + 2 + i, directory: directory) else {
                 print("sluice-bench pacing: the \(mbit) Mbit/s run failed (files in \(directory))")
                 return 1
             }
@@ -55,21 +59,8 @@ enum PacingBench {
         let top = results.max(by: { $0.mbit < $1.mbit })
         if json {
             var o = BenchJSON(scenario: "pacing", gbps: top?.achievedGbps, baseline: top.map { Double($0.mbit) / 1000 })
-            o.add("bin_ms", 10)
-            let listed = results.map { r -> BenchJSON in
-                var j = BenchJSON()
-                j.add("mbit", r.mbit)
-                j.add("achieved_gbps", r.achievedGbps)
-                j.add("bins", r.bins)
-                j.add("expected_bytes_per_bin", r.expectedBytes)
-                j.add("max_deviation_bytes", r.maxDeviationBytes)
-                j.add("max_deviation_percent", r.maxDeviationPercent)
-                j.add("met", r.met)
-                return j
-            }
-            o.add("rates", objects: listed)
-            o.add(stamp: stamp)
-            print(o.text)
+            o.add(["bin_ms": 10, "rates": results.map(\.json)])
+            o.print(stamp: stamp)
         } else {
             print("pacing, UDP loopback, real clock, 10 ms bins after the first round trip, \(stamp.date), \(stamp.machine):")
             for r in results {
@@ -84,16 +75,8 @@ enum PacingBench {
         let rateBytes = Double(mbit) * 1e6 / 8
         let bytes = Int(rateBytes * seconds)
         let pcap = "\(directory)/send-\(mbit).pcap"
-        guard let receiver = BenchChild("recv-\(mbit)", [benchBinary("sluice-recv"), "--listen", "10.0.0.2:\(port)", "--json", "--once"],
-                                        directory: directory) else { return nil }
-        guard receiver.waitForOutput(seconds: 10, { $0.stderr.contains("listening") }) else {
-            receiver.wait(seconds: 1)
-            return nil
-        }
-        let sender = runCommand([benchBinary("sluice-send"), "--connect", "10.0.0.2:\(port)", "--bytes", "\(bytes)",
-                                 "--pace", "\(mbit)mbit", "--pcap", pcap, "--json"],
-                                directory: directory, name: "send-\(mbit)", seconds: seconds * 3 + 30)
-        guard receiver.wait(seconds: 30) == 0, sender.status == 0 else { return nil }
+        guard loopbackTransfer(label: "\(mbit)", port: port, senderFlags: ["--bytes", "\(bytes)", "--pace", "\(mbit)mbit", "--pcap", pcap],
+                               seconds: seconds * 3 + 30, directory: directory) != nil else { return nil }
         return analyse(pcap: pcap, rateBytesPerSecond: rateBytes, mbit: mbit)
     }
 

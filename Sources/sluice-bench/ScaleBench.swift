@@ -26,12 +26,11 @@ enum ScaleBench {
               let n = options.int("--connections", default: 10_000), n > 0, n <= 16_000,
               let kib = options.int("--kib", default: 64), kib > 0, kib <= 1024,
               let bufferKiB = options.int("--buffer-kib", default: 256), bufferKiB >= 4, bufferKiB <= 4096 else {
-            print("usage: sluice-bench scale \(command.usage)")
-            return 2
+            return command.usageError()
         }
         let json = options.flag("--json")
         guard let r = measure(connections: n, bytesPerPair: kib << 10, bufferSize: bufferKiB << 10) else {
-            print(json ? "{\"scenario\": \"scale\", \"error\": \"connections did not complete\"}" : "scale: connections did not complete")
+            print(json ? BenchJSON.failure(scenario: "scale", "connections did not complete") : "scale: connections did not complete")
             return 1
         }
         // Baseline in the same run: one connection moving the same total, same buffers.
@@ -44,15 +43,10 @@ enum ScaleBench {
         let rssTrimmed = Double(Int(r.rssAfterTrim) - Int(r.rssStart)) / Double(n)
         if json {
             var o = BenchJSON(scenario: "scale", gbps: r.activeGbps, baseline: singleGbps)
-            o.add("baseline", "one connection, same bytes")
-            o.add("connections", n)
-            o.add("kib_per_pair", kib)
-            o.add("buffer_kib", bufferKiB)
-            o.add("heap_bytes_per_idle_connection", perConnection)
-            o.add("rss_bytes_per_idle_pair", rssIdle)
-            o.add("rss_bytes_per_idle_pair_after_activity", rssAfter)
-            o.add("rss_bytes_per_idle_pair_after_trim", rssTrimmed)
-            o.add("heap_bytes_per_idle_connection_after_activity", Double(r.heapAfterActivity - r.heapStart) / Double(2 * n))
+            o.add(["baseline": "one connection, same bytes", "connections": n, "kib_per_pair": kib, "buffer_kib": bufferKiB,
+                   "heap_bytes_per_idle_connection": perConnection, "rss_bytes_per_idle_pair": rssIdle,
+                   "rss_bytes_per_idle_pair_after_activity": rssAfter, "rss_bytes_per_idle_pair_after_trim": rssTrimmed,
+                   "heap_bytes_per_idle_connection_after_activity": Double(r.heapAfterActivity - r.heapStart) / Double(2 * n)])
             print(o.text)
             return 0
         }

@@ -28,15 +28,23 @@ enum TunBench {
         var gbps: Double?
         var kernelGbps: Double?
         var report: String
+
+        /// One element of the JSON `rows` array, against the veth and lwIP baselines.
+        func json(veth: Double?, lwip: Double) -> BenchJSON {
+            var r = BenchJSON(["mode": mode, "direction": direction, "gbps": gbps, "kernel_peer_gbps": kernelGbps,
+                               "veth_gbps": veth, "ratio_veth": gbps.flatMap { g in veth.map { g / $0 } },
+                               "lwip_gbps": lwip, "ratio_lwip": gbps.map { $0 / lwip }])
+            r.add("sluice", raw: report.isEmpty ? "null" : report)
+            return r
+        }
     }
 
     static func run(_ arguments: [String]) -> Int32 {
-        let json = arguments.contains("--json")
-        let options = BenchOptions(arguments.filter { $0 != "--json" }, known: ["--mib", "--veth-seconds", "--modes"])
+        let options = BenchOptions(arguments, known: ["--mib", "--veth-seconds", "--modes"], flags: ["--json"])
+        let json = options.flag("--json")
         guard options.unknown.isEmpty, let mib = options.int("--mib", default: 512), mib > 0,
               let vethSeconds = options.int("--veth-seconds", default: 3), vethSeconds >= 0 else {
-            print("usage: sluice-bench tun \(command.usage)")
-            return 2
+            return command.usageError()
         }
         let modes = (options.string("--modes") ?? "plain,offload").split(separator: ",").map(String.init)
         guard !modes.isEmpty, modes.allSatisfy({ $0 == "plain" || $0 == "offload" }) else {
@@ -83,25 +91,9 @@ enum TunBench {
         let headline = plain.min() ?? rows.compactMap(\.gbps).min()
         if json {
             var o = BenchJSON(scenario: "tun", gbps: headline, baseline: vethOff ?? vethOn)
-            o.add("mib", mib)
-            o.add("veth_offloads_off_gbps", vethOff)
-            o.add("veth_offloads_on_gbps", vethOn)
-            let listed = rows.map { row -> BenchJSON in
-                var r = BenchJSON()
-                r.add("mode", row.mode)
-                r.add("direction", row.direction)
-                r.add("gbps", row.gbps)
-                r.add("kernel_peer_gbps", row.kernelGbps)
-                r.add("veth_gbps", baseline(row))
-                r.add("ratio_veth", row.gbps.flatMap { g in baseline(row).map { g / $0 } })
-                r.add("lwip_gbps", lwip(row))
-                r.add("ratio_lwip", row.gbps.map { $0 / lwip(row) })
-                r.add("sluice", raw: row.report.isEmpty ? "null" : row.report)
-                return r
-            }
-            o.add("rows", objects: listed)
-            o.add(stamp: stamp)
-            print(o.text)
+            o.add(["mib": mib, "veth_offloads_off_gbps": vethOff, "veth_offloads_on_gbps": vethOn,
+                   "rows": rows.map { $0.json(veth: baseline($0), lwip: lwip($0)) }])
+            o.print(stamp: stamp)
         } else {
             print("tun, \(mib) MiB each way, default flags, \(stamp.date), \(stamp.machine):")
             for row in rows {

@@ -15,11 +15,10 @@ enum VethBench {
         run: { run($0) })
 
     static func run(_ arguments: [String]) -> Int32 {
-        let json = arguments.contains("--json")
-        let options = BenchOptions(arguments.filter { $0 != "--json" }, known: ["--seconds"])
+        let options = BenchOptions(arguments, known: ["--seconds"], flags: ["--json"])
+        let json = options.flag("--json")
         guard options.unknown.isEmpty, let seconds = options.int("--seconds", default: 5), seconds > 0 else {
-            print("usage: sluice-bench veth \(command.usage)")
-            return 2
+            return command.usageError()
         }
         guard isRoot else {
             print("sluice-bench veth: needs root (it creates network namespaces and a veth pair); run it as root (sudo)")
@@ -34,11 +33,8 @@ enum VethBench {
         }
         if json {
             var o = BenchJSON(scenario: "veth", gbps: off, baseline: on)
-            o.add("offloads_off_gbps", off)
-            o.add("offloads_on_gbps", on)
-            o.add("seconds", seconds)
-            o.add(stamp: stamp)
-            print(o.text)
+            o.add(["offloads_off_gbps": off, "offloads_on_gbps": on, "seconds": seconds])
+            o.print(stamp: stamp)
         } else {
             print("veth, kernel<->kernel TCP (iperf3, \(seconds) s each), \(stamp.date), \(stamp.machine):")
             print("  offloads off   \(formatted(off)) Gbit/s")
