@@ -13,13 +13,10 @@ import Testing
     /// segment or the delayed-ACK timer.
     @Test func secondFullSegmentWithTimestampsIsAcknowledgedAtOnce() {
         let (t, _) = TimestampTests.makeEstablished()
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192, options: Self.ts(120, Self.tsval(10)),
-                   payload: streamBytes(0..<1448)), at: Self.ms(20))
+        t.send(Self.peerSegment(tsval: 120, echoMs: 10, payload: streamBytes(0..<1448)), at: Self.ms(20))
         t.expectNothing(at: Self.ms(20))
-        t.send(Seg(flags: .ack, seq: peerISS + 1449, ack: ourISS + 1, window: 8192, options: Self.ts(121, Self.tsval(10)),
-                   payload: streamBytes(1448..<2896)), at: Self.ms(21))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 2897, window: 4096 - 2896,
-                             options: Self.ts(Self.tsval(21), 120)), at: Self.ms(21))
+        t.send(Self.peerSegment(seq: peerISS + 1449, tsval: 121, echoMs: 10, payload: streamBytes(1448..<2896)), at: Self.ms(21))
+        Self.expectAck(t, ack: peerISS + 2897, window: 4096 - 2896, echo: 120, atMs: 21)
     }
 
     /// MSS > buffer / 2 (RFC 9293 §3.8.6.2.2's min(Fr · RCV.BUFF, Eff.snd.MSS)): with a 4 KiB

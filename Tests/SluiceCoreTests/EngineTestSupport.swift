@@ -311,6 +311,22 @@ extension TimestampScript {
     static func ts(_ value: UInt32, _ echo: UInt32) -> TCPOptions {
         TCPOptions(timestamps: TCPTimestamps(value: value, echoReply: echo))
     }
+
+    /// The peer's segment at `seq` (RCV.NXT after the handshake unless given) once established:
+    /// it acknowledges `ack` (our SYN unless given), offers 8192 bytes, and carries TSval `value`
+    /// and TSecr our TSval at `echoMs`.
+    static func peerSegment(seq: UInt32 = peerISS + 1, ack: UInt32 = ourISS + 1, tsval value: UInt32, echoMs: Int64,
+                            payload: [UInt8] = []) -> Seg {
+        Seg(flags: .ack, seq: seq, ack: ack, window: 8192, options: ts(value, tsval(echoMs)), payload: payload)
+    }
+
+    /// Expects our pure ACK of `ack` at `ms` ms (whole segment): SEG.SEQ = ISS + 1, window
+    /// `window`, TSval our clock at `ms`, TSecr `echo` (TS.Recent).
+    static func expectAck(_ t: EngineTest, ack: UInt32, window: UInt16, echo: UInt32, atMs ms: Int64,
+                          sourceLocation: SourceLocation = #_sourceLocation) {
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: ack, window: window, options: ts(tsval(ms), echo)),
+                         at: .milliseconds(ms), sourceLocation: sourceLocation)
+    }
 }
 
 extension EngineTest {

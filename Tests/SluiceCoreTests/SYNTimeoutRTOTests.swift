@@ -33,8 +33,7 @@ import Testing
         t.send(Seg(flags: [.syn, .ack], seq: peerISS, ack: ourISS + 1, window: 8192,
                    options: TCPOptions(maximumSegmentSize: 1460, timestamps: TCPTimestamps(value: 300, echoReply: Self.tsval(0)))),
                at: Self.ms(1010))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 1, window: 4096, options: Self.ts(Self.tsval(1010), 300)),
-                         at: Self.ms(1010))
+        Self.expectAck(t, ack: peerISS + 1, window: 4096, echo: 300, atMs: 1010)
         var stats = try #require(t.endpoint.stats(of: id))
         #expect(stats.smoothedRTT == nil)
         #expect(stats.staleTimestampEchoes == 1)

@@ -67,16 +67,13 @@ import Testing
     @Test func segmentsCarryTSvalAndEchoTSRecent() {
         let (t, id) = Self.makeEstablished()
         // In-order data at 20 ms: TS.Recent = 120 (SEG.SEQ = Last.ACK.sent).
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192, options: Self.ts(120, Self.tsval(10)),
-                   payload: streamBytes(0..<100)), at: Self.ms(20))
+        t.send(Self.peerSegment(tsval: 120, echoMs: 10, payload: streamBytes(0..<100)), at: Self.ms(20))
         // A second segment before our ACK (SEG.SEQ > Last.ACK.sent) does not move TS.Recent
         // (RFC 7323 §4.3: the echo is the earliest unacknowledged segment's).
-        t.send(Seg(flags: .ack, seq: peerISS + 101, ack: ourISS + 1, window: 8192, options: Self.ts(125, Self.tsval(10)),
-                   payload: streamBytes(100..<200)), at: Self.ms(25))
+        t.send(Self.peerSegment(seq: peerISS + 101, tsval: 125, echoMs: 10, payload: streamBytes(100..<200)), at: Self.ms(25))
         // The delayed ACK (40 ms after the first segment) echoes 120.
         t.expectNothing(at: Self.ms(59))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 201, window: 3896,
-                             options: Self.ts(Self.tsval(60), 120)), at: Self.ms(60))
+        Self.expectAck(t, ack: peerISS + 201, window: 3896, echo: 120, atMs: 60)
         // Our data carries TSval = clock + offset and the same echo; the MSS leaves room for TSopt.
         _ = t.write(id, streamBytes(0..<1500))
         t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 201, window: 3896,
@@ -104,38 +101,37 @@ import Testing
         // The handshake: our SYN-ACK's TSval 1000 echoed at 10 ms.
         #expect(t.endpoint.stats(of: id)?.smoothedRTT == .milliseconds(10))
         #expect(t.endpoint.stats(of: id)?.timestampRTTSamples == 1)
-        _ = t.write(id, streamBytes(0..<100))
-        let data = { (at: Int64) in
-            Seg(flags: [.ack, .psh], seq: ourISS + 1, ack: peerISS + 1, window: 4096,
-                options: Self.ts(Self.tsval(at), 110), payload: streamBytes(0..<100))
+        // Our data `range` sent at `at` ms, echoing `echo`.
+        let data = { (range: Range<Int>, at: Int64, echo: UInt32) in
+            Seg(flags: [.ack, .psh], seq: ourISS + 1 + UInt32(range.lowerBound), ack: peerISS + 1, window: 4096,
+                options: Self.ts(Self.tsval(at), echo), payload: streamBytes(range))
         }
-        t.expectTransmit(data(20), at: Self.ms(20))
-        t.expectTransmit(data(220), at: Self.ms(220))          // RTO 200 ms; now backed off to 400 ms
+        _ = t.write(id, streamBytes(0..<100))
+        t.expectTransmit(data(0..<100, 20, 110), at: Self.ms(20))
+        t.expectTransmit(data(0..<100, 220, 110), at: Self.ms(220))   // RTO 200 ms; now backed off to 400 ms
         #expect(t.endpoint.stats(of: id)?.retransmissionTimeout == .milliseconds(400))
         // The ACK echoes the retransmission's TSval: an unambiguous 40 ms sample, although the
         // segment was retransmitted (no Karn rule needed); the backoff ends.
         // SRTT = 7/8·10 + 1/8·40 = 13.75 ms; RTTVAR = 3/4·5 + 1/4·30 = 11.25 ms; RTO = 58.75 → 200 ms.
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 101, window: 8192, options: Self.ts(150, Self.tsval(220))), at: Self.ms(260))
+        t.send(Self.peerSegment(ack: ourISS + 101, tsval: 150, echoMs: 220), at: Self.ms(260))
         #expect(t.endpoint.stats(of: id)?.smoothedRTT == .microseconds(13_750))
         #expect(t.endpoint.stats(of: id)?.rttVariation == .microseconds(11_250))
         #expect(t.endpoint.stats(of: id)?.retransmissionTimeout == .milliseconds(200))
         // Each ACK of new data is timed by its echo: 30 ms. SRTT = 7/8·13.75 + 30/8 = 15.78125 ms.
         _ = t.write(id, streamBytes(100..<200))
-        t.expectTransmit(Seg(flags: [.ack, .psh], seq: ourISS + 101, ack: peerISS + 1, window: 4096,
-                             options: Self.ts(Self.tsval(300), 150), payload: streamBytes(100..<200)), at: Self.ms(300))
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 201, window: 8192, options: Self.ts(160, Self.tsval(300))), at: Self.ms(330))
+        t.expectTransmit(data(100..<200, 300, 150), at: Self.ms(300))
+        t.send(Self.peerSegment(ack: ourISS + 201, tsval: 160, echoMs: 300), at: Self.ms(330))
         #expect(t.endpoint.stats(of: id)?.smoothedRTT == .nanoseconds(15_781_250))
         #expect(t.endpoint.stats(of: id)?.timestampRTTSamples == 3)
         // An echo our clock cannot have produced (from the future) gives no sample.
         _ = t.write(id, streamBytes(200..<300))
-        t.expectTransmit(Seg(flags: [.ack, .psh], seq: ourISS + 201, ack: peerISS + 1, window: 4096,
-                             options: Self.ts(Self.tsval(340), 160), payload: streamBytes(200..<300)), at: Self.ms(340))
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 301, window: 8192, options: Self.ts(170, Self.tsval(900_000))), at: Self.ms(350))
+        t.expectTransmit(data(200..<300, 340, 160), at: Self.ms(340))
+        t.send(Self.peerSegment(ack: ourISS + 301, tsval: 170, echoMs: 900_000), at: Self.ms(350))
         #expect(t.endpoint.stats(of: id)?.smoothedRTT == .nanoseconds(15_781_250))
         #expect(t.endpoint.stats(of: id)?.invalidTimestampEchoes == 1)
         #expect(t.endpoint.stats(of: id)?.bytesAcknowledged == 300)
         // A duplicate ACK (no new data) gives no sample either.
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 301, window: 8192, options: Self.ts(180, Self.tsval(340))), at: Self.ms(360))
+        t.send(Self.peerSegment(ack: ourISS + 301, tsval: 180, echoMs: 340), at: Self.ms(360))
         #expect(t.endpoint.stats(of: id)?.timestampRTTSamples == 3)
     }
 
@@ -143,28 +139,21 @@ import Testing
 
     @Test func pawsDropsAnOldDuplicateAndAcknowledges() {
         let (t, id) = Self.makeEstablished()
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192, options: Self.ts(120, Self.tsval(10)),
-                   payload: streamBytes(0..<100)), at: Self.ms(20))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 101, window: 3996,
-                             options: Self.ts(Self.tsval(60), 120)), at: Self.ms(60))
+        t.send(Self.peerSegment(tsval: 120, echoMs: 10, payload: streamBytes(0..<100)), at: Self.ms(20))
+        Self.expectAck(t, ack: peerISS + 101, window: 3996, echo: 120, atMs: 60)
         // An old duplicate from an earlier cycle of the sequence space: its sequence number is in
         // the window (the next expected!), but its TSval 50 is older than TS.Recent 120. Dropped,
         // and answered at once with an ACK (RFC 7323 §5.3 R1).
-        t.send(Seg(flags: .ack, seq: peerISS + 101, ack: ourISS + 1, window: 8192, options: Self.ts(50, Self.tsval(0)),
-                   payload: [0xEE, 0xEE, 0xEE]), at: Self.ms(70))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 101, window: 3996,
-                             options: Self.ts(Self.tsval(70), 120)), at: Self.ms(70))
+        t.send(Self.peerSegment(seq: peerISS + 101, tsval: 50, echoMs: 0, payload: [0xEE, 0xEE, 0xEE]), at: Self.ms(70))
+        Self.expectAck(t, ack: peerISS + 101, window: 3996, echo: 120, atMs: 70)
         t.expectNothing(at: Self.ms(200))
         #expect(t.endpoint.stats(of: id)?.pawsDrops == 1)
         #expect(t.endpoint.counters.droppedPAWS == 1)
         // The real segment at that sequence number (TSval 130) is taken.
-        t.send(Seg(flags: .ack, seq: peerISS + 101, ack: ourISS + 1, window: 8192, options: Self.ts(130, Self.tsval(60)),
-                   payload: streamBytes(100..<103)), at: Self.ms(210))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 104, window: 3993,
-                             options: Self.ts(Self.tsval(250), 130)), at: Self.ms(250))
+        t.send(Self.peerSegment(seq: peerISS + 101, tsval: 130, echoMs: 60, payload: streamBytes(100..<103)), at: Self.ms(210))
+        Self.expectAck(t, ack: peerISS + 104, window: 3993, echo: 130, atMs: 250)
         // An equal TSval is not older (same millisecond): taken.
-        t.send(Seg(flags: .ack, seq: peerISS + 104, ack: ourISS + 1, window: 8192, options: Self.ts(130, Self.tsval(60)),
-                   payload: streamBytes(103..<104)), at: Self.ms(260))
+        t.send(Self.peerSegment(seq: peerISS + 104, tsval: 130, echoMs: 60, payload: streamBytes(103..<104)), at: Self.ms(260))
         #expect(t.read(id) == streamBytes(0..<104))
         #expect(t.endpoint.stats(of: id)?.pawsDrops == 1)
     }
@@ -180,8 +169,7 @@ import Testing
         let (t, id) = Self.makeEstablished()
         // An old SYN: PAWS drops it first (an ACK in reply), no challenge ACK is counted.
         t.send(Seg(flags: .syn, seq: peerISS + 1, window: 8192, options: Self.ts(50, 0)), at: Self.ms(20))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 1, window: 4096,
-                             options: Self.ts(Self.tsval(20), 110)), at: Self.ms(20))
+        Self.expectAck(t, ack: peerISS + 1, window: 4096, echo: 110, atMs: 20)
         #expect(t.endpoint.stats(of: id)?.pawsDrops == 1)
         #expect(t.endpoint.counters.challengeACKsSent == 0)
         #expect(t.endpoint.state(of: id) == .established)
@@ -192,16 +180,12 @@ import Testing
         // 25 days later the peer's clock has moved on and wrapped past our TS.Recent (110): its
         // TSval 5 looks old, but TS.Recent is no longer valid (RFC 7323 §5.5): taken, and adopted.
         let later: Int64 = 25 * 24 * 3600 * 1000
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192, options: Self.ts(5, Self.tsval(0)),
-                   payload: streamBytes(0..<10)), at: Self.ms(later))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 11, window: 4086,
-                             options: Self.ts(Self.tsval(later + 40), 5)), at: Self.ms(later + 40))
+        t.send(Self.peerSegment(tsval: 5, echoMs: 0, payload: streamBytes(0..<10)), at: Self.ms(later))
+        Self.expectAck(t, ack: peerISS + 11, window: 4086, echo: 5, atMs: later + 40)
         #expect(t.endpoint.stats(of: id)?.pawsDrops == 0)
         // Within 24 days the same would be dropped: TSval 4 one second later.
-        t.send(Seg(flags: .ack, seq: peerISS + 11, ack: ourISS + 1, window: 8192, options: Self.ts(4, Self.tsval(0)),
-                   payload: streamBytes(10..<20)), at: Self.ms(later + 1000))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 11, window: 4086,
-                             options: Self.ts(Self.tsval(later + 1000), 5)), at: Self.ms(later + 1000))
+        t.send(Self.peerSegment(seq: peerISS + 11, tsval: 4, echoMs: 0, payload: streamBytes(10..<20)), at: Self.ms(later + 1000))
+        Self.expectAck(t, ack: peerISS + 11, window: 4086, echo: 5, atMs: later + 1000)
         #expect(t.endpoint.stats(of: id)?.pawsDrops == 1)
         #expect(t.read(id) == streamBytes(0..<10))
     }
@@ -212,10 +196,8 @@ import Testing
         // dropped (RFC 5961 §5.2), and TS.Recent keeps 110, so the real peer is not shut out by PAWS.
         t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS &- 100_000, window: 8192,
                    options: Self.ts(2_000_000_000, 0), payload: [0xBA, 0xD0]), at: Self.ms(20))
-        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 1, window: 4096,
-                             options: Self.ts(Self.tsval(20), 110)), at: Self.ms(20))
-        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192, options: Self.ts(120, Self.tsval(10)),
-                   payload: streamBytes(0..<10)), at: Self.ms(30))
+        Self.expectAck(t, ack: peerISS + 1, window: 4096, echo: 110, atMs: 20)
+        t.send(Self.peerSegment(tsval: 120, echoMs: 10, payload: streamBytes(0..<10)), at: Self.ms(30))
         #expect(t.read(id) == streamBytes(0..<10))
         #expect(t.endpoint.stats(of: id)?.pawsDrops == 0)
         #expect(t.endpoint.stats(of: id)?.ackTooOldDrops == 1)

@@ -23,9 +23,8 @@ import SluiceCore
         var s = TraceScenario()
         s.send(.a, atMs: 0, flags: .syn, window: 64_000, mss: 1460)
         s.send(.b, atMs: 0.1, flags: [.syn, .ack], window: 2_920, mss: 1460)
-        s.send(.a, atMs: 20.1, window: 64_000)
-        s.send(.a, atMs: 20.2, window: 64_000, length: 1460)
-        s.send(.a, atMs: 20.3, window: 64_000, length: 1460)           // fills the window
+        s.send(.a, atMs: 20.1)
+        s.data(atMs: 20.2, 1460, 1460)                                 // fills the window
         s.send(.b, atMs: 20.4, window: 0)                              // zero window
         return s
     }
@@ -34,17 +33,29 @@ import SluiceCore
     /// the sender waits for the window, not for its application (the demo's case).
     @Test func lessThanOneMSSLeftWinsOverNothingInFlight() throws {
         var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 4_000)                 // captured at A: no lag
-        s.send(.a, atMs: 10, window: 64_000, length: 1460)
-        s.send(.a, atMs: 10.1, window: 64_000, length: 1460)
+        s.handshake(windowB: 4_000)                                    // captured at A: no lag
+        s.data(atMs: 10, 1460, 1460)
         s.send(.b, atMs: 11, window: 1_080)                            // all acked, 1,080 B left < MSS
         s.send(.b, atMs: 211, window: 4_000)                           // a read opens it
-        s.send(.a, atMs: 211.1, window: 64_000, length: 1460)
-        s.send(.b, atMs: 212, window: 4_000)
-        s.close(atMs: 300)
+        s.data(atMs: 211.1, 1460)
+        s.send(.b, atMs: 212)
+        s.close(atMs: 300, windowB: 64_000)
         let c = try Self.analyze(s, "sub-mss")
         #expect(Self.ms(c.ab, .rwndLimited) >= 200, "\(c.ab.limitTime)")
         #expect(Self.ms(c.ab, .appLimited) < 100, "\(c.ab.limitTime)")
+    }
+
+    /// `receiverSideZeroWindow`, then B reopens its window at 100 ms (2,920 bytes), `then` runs,
+    /// and the connection closes at `closeAtMs`; expects the update counted lost or not.
+    static func afterWindowUpdate(_ name: String, closeAtMs: Double, lost: Bool, sourceLocation: SourceLocation = #_sourceLocation,
+                                  then: (inout TraceScenario) -> Void) throws -> ConnectionAnalysis {
+        var s = receiverSideZeroWindow()
+        s.send(.b, atMs: 100, window: 2_920)
+        then(&s)
+        s.close(atMs: closeAtMs, windowB: 64_000)
+        let c = try analyze(s, name)
+        #expect(c.ba.events[.windowUpdateLost] == (lost ? 1 : 0), sourceLocation: sourceLocation)
+        return c
     }
 
     /// Captured at the receiver (B answers the SYN at once; A's ACK comes 20 ms after the
@@ -52,15 +63,12 @@ import SluiceCore
     /// sends Linux's probe (empty, SND.UNA − 1): the update never reached A. The silence is
     /// `rwnd_limited`, the update counts as lost, and A is `rwnd_limited` until its next data.
     @Test func windowUpdateFollowedByALinuxProbeWasLost() throws {
-        var s = Self.receiverSideZeroWindow()
-        s.send(.b, atMs: 100, window: 2_920)                           // update: lost after the capture
-        s.send(.a, atMs: 500, seq: s.nextA &- 1, window: 64_000, advance: false)   // Linux probe
-        s.send(.b, atMs: 500.1, window: 2_920)                         // answers with the window
-        s.send(.a, atMs: 520.2, window: 64_000, length: 1460)          // A reacts one lag later
-        s.send(.b, atMs: 521, window: 2_920)
-        s.close(atMs: 600)
-        let c = try Self.analyze(s, "lost-update")
-        #expect(c.ba.events[.windowUpdateLost] == 1)
+        let c = try Self.afterWindowUpdate("lost-update", closeAtMs: 600, lost: true) { s in
+            s.send(.a, atMs: 500, seq: s.nextA &- 1, advance: false)   // Linux probe
+            s.send(.b, atMs: 500.1)                                    // answers with the window
+            s.data(atMs: 520.2, 1460)                                  // A reacts one lag later
+            s.send(.b, atMs: 521)
+        }
         // Only the end is the application's: A's last data is acknowledged 60 ms before its FIN.
         #expect(Self.ms(c.ab, .appLimited) < 100, "\(c.ab.limitTime)")
         #expect(Self.ms(c.ab, .rwndLimited) >= 495, "\(c.ab.limitTime)")
@@ -69,13 +77,10 @@ import SluiceCore
     /// The same update, answered by A one reaction lag later with new data: it arrived; the
     /// lag is `rwnd_limited` (A could not know sooner), and nothing is counted lost.
     @Test func windowUpdateAnsweredOneLagLaterArrived() throws {
-        var s = Self.receiverSideZeroWindow()
-        s.send(.b, atMs: 100, window: 2_920)
-        s.send(.a, atMs: 120, window: 64_000, length: 1460)
-        s.send(.b, atMs: 121, window: 2_920)
-        s.close(atMs: 200)
-        let c = try Self.analyze(s, "arrived-update")
-        #expect(c.ba.events[.windowUpdateLost] == 0)
+        let c = try Self.afterWindowUpdate("arrived-update", closeAtMs: 200, lost: false) { s in
+            s.data(atMs: 120, 1460)
+            s.send(.b, atMs: 121)
+        }
         #expect(Self.ms(c.ab, .appLimited) < 100, "\(c.ab.limitTime)")
         #expect(Self.ms(c.ab, .rwndLimited) >= 99, "\(c.ab.limitTime)")
     }
@@ -84,21 +89,31 @@ import SluiceCore
     /// application had nothing (no probe, no retransmission came first).
     @Test func silenceEndedByNewDataIsTheApplications() throws {
         var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 64_000)
-        s.send(.a, atMs: 10, window: 64_000, length: 1000)
-        s.send(.b, atMs: 11, window: 64_000)
-        s.send(.a, atMs: 311, window: 64_000, length: 1000)
-        s.send(.b, atMs: 312, window: 64_000)
+        s.handshake()
+        s.data(atMs: 10, 1000)
+        s.send(.b, atMs: 11)
+        s.data(atMs: 311, 1000)
+        s.send(.b, atMs: 312)
         s.close(atMs: 320)
         let c = try Self.analyze(s, "app")
         #expect(Self.ms(c.ab, .appLimited) >= 290, "\(c.ab.limitTime)")
         #expect(c.ba.events[.windowUpdateLost] == 0)
     }
 
-    /// Four full segments from A 10 µs apart from `start`, all acknowledged by B at `ack`.
-    static func burst(_ s: inout TraceScenario, atMs start: Double, ackedAtMs ack: Double) {
-        for i in 0..<4 { s.send(.a, atMs: start + Double(i) * 0.01, window: 64_000, length: 1460) }
-        s.send(.b, atMs: ack, window: 64_000)
+    /// After `s`'s handshake, two bursts (four full segments from A 10 µs apart from each
+    /// `start`, all acknowledged by B at `ack`), then close at `closeAtMs`: A's `cwnd_limited`
+    /// time is `cwndMs` and its `app_limited` time at least `appAtLeastMs`.
+    static func expectTwoBursts(_ s: TraceScenario, _ name: String, _ bursts: [(start: Double, ack: Double)], closeAtMs: Double,
+                                cwndMs: Double, appAtLeastMs: Double, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var s = s
+        for (start, ack) in bursts {
+            s.data(atMs: start, 1460, 1460, 1460, 1460, spacingMs: 0.01)
+            s.send(.b, atMs: ack)
+        }
+        s.close(atMs: closeAtMs)
+        let c = try analyze(s, name)
+        #expect(ms(c.ab, .cwndLimited) == cwndMs, "\(c.ab.limitTime)", sourceLocation: sourceLocation)
+        #expect(ms(c.ab, .appLimited) >= appAtLeastMs, "\(c.ab.limitTime)", sourceLocation: sourceLocation)
     }
 
     /// A burst, all of it acknowledged 4 ms later, then nothing for 96 ms: the sender had no
@@ -106,13 +121,8 @@ import SluiceCore
     /// (the engine's `SenderLimit.classify` says so when nothing is queued), not the ACKs'.
     @Test func inFlightTimeBeforeALongIdleSpellIsTheApplications() throws {
         var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 64_000)                 // captured at A (lag 1 ms)
-        Self.burst(&s, atMs: 10, ackedAtMs: 14)
-        Self.burst(&s, atMs: 110, ackedAtMs: 114)
-        s.close(atMs: 200)
-        let c = try Self.analyze(s, "burst-tail")
-        #expect(Self.ms(c.ab, .cwndLimited) == 0, "\(c.ab.limitTime)")
-        #expect(Self.ms(c.ab, .appLimited) >= 190, "\(c.ab.limitTime)")
+        s.handshake()                                                  // captured at A (lag 1 ms)
+        try Self.expectTwoBursts(s, "burst-tail", [(10, 14), (110, 114)], closeAtMs: 200, cwndMs: 0, appAtLeastMs: 190)
     }
 
     /// The same burst answered at once by new data: the sender had more queued and waited for
@@ -122,23 +132,19 @@ import SluiceCore
         var s = TraceScenario()
         s.send(.a, atMs: 0, flags: .syn, window: 64_000, mss: 1460)   // captured at A: A answers
         s.send(.b, atMs: 1, flags: [.syn, .ack], window: 64_000, mss: 1460)
-        s.send(.a, atMs: 1.001, window: 64_000)                        // the SYN/ACK within 1 µs
-        Self.burst(&s, atMs: 10, ackedAtMs: 14)
-        Self.burst(&s, atMs: 14.05, ackedAtMs: 18)
-        s.close(atMs: 30)
-        let c = try Self.analyze(s, "burst-queued")
-        #expect(Self.ms(c.ab, .cwndLimited) == 4, "\(c.ab.limitTime)")
-        #expect(Self.ms(c.ab, .appLimited) >= 15, "\(c.ab.limitTime)")
+        s.send(.a, atMs: 1.001)                                        // the SYN/ACK within 1 µs
+        try Self.expectTwoBursts(s, "burst-queued", [(10, 14), (14.05, 18)], closeAtMs: 30, cwndMs: 4, appAtLeastMs: 15)
     }
 
     /// No handshake captured and no window scale known: a raw window leaving less than a segment
     /// cannot be judged (the scale may multiply it), so the time is `uncertain`.
     @Test func unknownScaleWithASmallRawWindowIsUncertain() throws {
         var s = TraceScenario()
-        s.send(.a, atMs: 0, window: 500, length: 1000)
+        s.windowA = 500
+        s.data(atMs: 0, 1000)
         s.send(.b, atMs: 1, window: 100)
-        s.send(.a, atMs: 201, window: 500, length: 1000)
-        s.send(.b, atMs: 202, window: 100)
+        s.data(atMs: 201, 1000)
+        s.send(.b, atMs: 202)
         let c = try Self.analyze(s, "uncertain")
         #expect(Self.ms(c.ab, .uncertain) >= 200, "\(c.ab.limitTime)")
     }
@@ -146,12 +152,12 @@ import SluiceCore
     /// After its FIN the sender has nothing more to send, whatever the window.
     @Test func afterTheFINTheApplicationIsDone() throws {
         var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 4_000)
-        s.send(.a, atMs: 10, window: 64_000, length: 1000)
-        s.send(.a, atMs: 10.1, flags: [.fin, .ack], window: 64_000)
+        s.handshake(windowB: 4_000)
+        s.data(atMs: 10, 1000)
+        s.send(.a, atMs: 10.1, flags: [.fin, .ack])
         s.send(.b, atMs: 11, window: 100)                              // little room left, A done
         s.send(.b, atMs: 500, flags: [.fin, .ack], window: 4_000)
-        s.send(.a, atMs: 501, window: 64_000)
+        s.send(.a, atMs: 501)
         let c = try Self.analyze(s, "fin")
         #expect(Self.ms(c.ab, .rwndLimited) < 5, "\(c.ab.limitTime)")
         #expect(Self.ms(c.ab, .appLimited) >= 480, "\(c.ab.limitTime)")

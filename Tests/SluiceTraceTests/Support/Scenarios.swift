@@ -7,80 +7,54 @@ enum Scenarios {
     /// Window 4000, no scaling: fill the window, receiver closes it, sender sends one-byte
     /// probes answered with zero windows, then the window reopens and data resumes.
     static func zeroWindowOneByteProbes() -> TraceScenario {
-        var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 4_000)
-        s.send(.a, atMs: 10, window: 64_000, length: 1000)
-        s.send(.a, atMs: 10.1, window: 64_000, length: 1000)
-        s.send(.a, atMs: 10.2, window: 64_000, length: 1000)
-        s.send(.a, atMs: 10.3, window: 64_000, length: 1000)          // up to the right edge
-        s.send(.b, atMs: 12, window: 0)                                // zero window
-        s.send(.a, atMs: 212, window: 64_000, length: 1, advance: false) // probe
-        s.send(.b, atMs: 213, window: 0)                               // probe ack
-        s.send(.a, atMs: 613, window: 64_000, length: 1, advance: false)
-        s.send(.b, atMs: 614, window: 0)
-        s.send(.a, atMs: 1414, window: 64_000, length: 1, advance: false)
-        s.send(.b, atMs: 1415, window: 0)
-        s.send(.b, atMs: 1600, window: 4_000)                          // window update
-        s.send(.a, atMs: 1601, window: 64_000, length: 1000)
-        s.send(.b, atMs: 1603, window: 4_000)
-        s.close(atMs: 1700, windowB: 4_000)
-        return s
+        TraceScenario.zeroWindowEpisode(window: 4_000, reopenAtMs: 1600, ackAfterMs: 2) { s in
+            for t in [212.0, 613, 1414] { s.probe(atMs: t) }           // probes, each acked
+        }
     }
 
     /// Linux-style probes: empty segments at SND.UNA − 1 (tshark: keep_alive), answered by the
     /// receiver repeating its zero-window ACK.
     static func zeroWindowLinuxProbes() -> TraceScenario {
-        var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 2_000)
-        s.send(.a, atMs: 10, window: 64_000, length: 1000)
-        s.send(.a, atMs: 10.1, window: 64_000, length: 1000)
-        s.send(.b, atMs: 12, window: 0)
-        for (i, t) in [212.0, 612, 1412].enumerated() {
-            s.send(.a, atMs: t, seq: s.nextA &- 1, window: 64_000, advance: false)
-            if i < 2 { s.send(.b, atMs: t + 1, window: 0) }
+        TraceScenario.zeroWindowEpisode(window: 2_000, reopenAtMs: 2000, ackAfterMs: 2) { s in
+            for (i, t) in [212.0, 612, 1412].enumerated() { s.probe(atMs: t, linux: true, answered: i < 2) }
         }
-        s.send(.b, atMs: 2000, window: 2_000)
-        s.send(.a, atMs: 2001, window: 64_000, length: 1000)
-        s.send(.b, atMs: 2003, window: 2_000)
-        s.close(atMs: 2100, windowB: 2_000)
-        return s
     }
 
     /// Loss: segment 3 of 8 is missing; three duplicate ACKs; a fast retransmission within
     /// 20 ms; an out-of-order segment; a timeout retransmission; a spurious one; keep-alives.
     static func lossAndRecovery() -> TraceScenario {
         var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 64_000)
+        s.handshake()
         let base = s.nextA
         for i in 0..<8 where i != 2 {
-            s.send(.a, atMs: 10 + Double(i) * 0.1, seq: base &+ UInt32(i * 1000), window: 64_000, length: 1000)
+            s.send(.a, atMs: 10 + Double(i) * 0.1, seq: base &+ UInt32(i * 1000), length: 1000)
         }
         s.nextA = base &+ 8000
-        s.send(.b, atMs: 11, ack: base &+ 1000, window: 64_000)
-        s.send(.b, atMs: 11.1, ack: base &+ 2000, window: 64_000)
-        s.send(.b, atMs: 11.2, ack: base &+ 2000, window: 64_000)   // dup 1
-        s.send(.b, atMs: 11.3, ack: base &+ 2000, window: 64_000)   // dup 2
-        s.send(.b, atMs: 11.4, ack: base &+ 2000, window: 64_000)   // dup 3
-        s.send(.a, atMs: 12, seq: base &+ 2000, window: 64_000, length: 1000)   // fast retransmission
-        s.send(.b, atMs: 13, ack: base &+ 8000, window: 64_000)
+        s.send(.b, atMs: 11, ack: base &+ 1000)
+        s.send(.b, atMs: 11.1, ack: base &+ 2000)
+        s.send(.b, atMs: 11.2, ack: base &+ 2000)   // dup 1
+        s.send(.b, atMs: 11.3, ack: base &+ 2000)   // dup 2
+        s.send(.b, atMs: 11.4, ack: base &+ 2000)   // dup 3
+        s.send(.a, atMs: 12, seq: base &+ 2000, length: 1000)   // fast retransmission
+        s.send(.b, atMs: 13, ack: base &+ 8000)
         // Out of order: 9th and 10th segments swapped, 0.5 ms apart.
-        s.send(.a, atMs: 20, seq: base &+ 9000, window: 64_000, length: 1000)
-        s.send(.a, atMs: 20.5, seq: base &+ 8000, window: 64_000, length: 1000)
+        s.send(.a, atMs: 20, seq: base &+ 9000, length: 1000)
+        s.send(.a, atMs: 20.5, seq: base &+ 8000, length: 1000)
         s.nextA = base &+ 10_000
-        s.send(.b, atMs: 21, ack: base &+ 10_000, window: 64_000)
+        s.send(.b, atMs: 21, ack: base &+ 10_000)
         // Timeout retransmission: 11th segment resent 300 ms later.
-        s.send(.a, atMs: 30, window: 64_000, length: 1000)
-        s.send(.a, atMs: 330, seq: base &+ 10_000, window: 64_000, length: 1000)
-        s.send(.b, atMs: 331, ack: base &+ 11_000, window: 64_000)
+        s.send(.a, atMs: 30, length: 1000)
+        s.send(.a, atMs: 330, seq: base &+ 10_000, length: 1000)
+        s.send(.b, atMs: 331, ack: base &+ 11_000)
         // Spurious: the same segment again after it was acknowledged.
-        s.send(.a, atMs: 400, seq: base &+ 10_000, window: 64_000, length: 1000)
-        s.send(.b, atMs: 401, ack: base &+ 11_000, window: 64_000)
+        s.send(.a, atMs: 400, seq: base &+ 10_000, length: 1000)
+        s.send(.b, atMs: 401, ack: base &+ 11_000)
         // Keep-alive and its ACK.
-        s.send(.a, atMs: 5400, seq: s.nextA &- 1, window: 64_000, advance: false)
-        s.send(.b, atMs: 5401, window: 64_000)
+        s.send(.a, atMs: 5400, seq: s.nextA &- 1, advance: false)
+        s.send(.b, atMs: 5401)
         // A window update.
         s.send(.b, atMs: 5500, window: 65_000)
-        s.close(atMs: 5600, windowB: 65_000)
+        s.close(atMs: 5600)
         return s
     }
 
@@ -92,11 +66,11 @@ enum Scenarios {
         s.handshake(windowA: 500, windowB: 4096, scaleA: 7, scaleB: 7)
         // B's window 32 << 7 = 4096 bytes.
         s.send(.b, atMs: 5, window: 32)
-        for i in 0..<4 { s.send(.a, atMs: 10 + Double(i) * 0.1, window: 500, length: 1024) }
-        s.send(.b, atMs: 12, window: 32)
-        for i in 0..<4 { s.send(.a, atMs: 20 + Double(i) * 0.1, window: 500, length: 1024) }
-        s.send(.b, atMs: 22, window: 32)
-        s.close(atMs: 30, windowA: 500, windowB: 32)
+        s.data(atMs: 10, 1024, 1024, 1024, 1024)
+        s.send(.b, atMs: 12)
+        s.data(atMs: 20, 1024, 1024, 1024, 1024)
+        s.send(.b, atMs: 22)
+        s.close(atMs: 30)
         return s
     }
 
@@ -104,33 +78,30 @@ enum Scenarios {
     /// flags no window_full), windows are raw; a zero window, a probe and a dup ACK follow.
     static func midStream() -> TraceScenario {
         var s = TraceScenario()
-        s.send(.a, atMs: 0, window: 500, length: 1000)
-        s.send(.a, atMs: 0.1, window: 500, length: 1000)
+        s.windowA = 500
+        s.data(atMs: 0, 1000, 1000)
         s.send(.b, atMs: 1, window: 16)
-        s.send(.a, atMs: 2, window: 500, length: 1000)
-        s.send(.a, atMs: 2.1, window: 500, length: 1000)
+        s.data(atMs: 2, 1000, 1000)
         s.send(.b, atMs: 3, window: 0)
-        s.send(.a, atMs: 203, window: 500, length: 1, advance: false)
-        s.send(.b, atMs: 204, window: 0)
+        s.probe(atMs: 203)
         s.send(.b, atMs: 300, window: 16)
-        s.send(.b, atMs: 301, window: 16)
-        s.send(.a, atMs: 302, window: 500, length: 1000)
-        s.send(.b, atMs: 303, window: 16)
+        s.send(.b, atMs: 301)                                          // dup ACK
+        s.data(atMs: 302, 1000)
+        s.send(.b, atMs: 303)
         return s
     }
 
     /// A clean transfer: handshake, data paced by ACKs inside the window, close.
     static func cleanTransfer() -> TraceScenario {
         var s = TraceScenario()
-        s.handshake(windowA: 64_000, windowB: 30_000)
+        s.handshake(windowB: 30_000)
         var t = 10.0
         for _ in 0..<50 {
-            s.send(.a, atMs: t, window: 64_000, length: 1460)
-            s.send(.a, atMs: t + 0.05, window: 64_000, length: 1460)
-            s.send(.b, atMs: t + 1, window: 30_000)
+            s.data(atMs: t, 1460, 1460, spacingMs: 0.05)
+            s.send(.b, atMs: t + 1)
             t += 2
         }
-        s.close(atMs: t + 5, windowB: 30_000)
+        s.close(atMs: t + 5)
         return s
     }
 
