@@ -78,6 +78,33 @@ int sluice_tun_set_offload(int fd, unsigned flags) {
     return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags);
 }
 
+int sluice_await_interface_running(const char *name, int timeout_ms) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    int result = 0;
+    for (int waited = 0; ; waited++) {
+        if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) { result = -1; break; }
+        if (!(request.ifr_flags & IFF_UP)) break;
+        if (request.ifr_flags & IFF_RUNNING) { result = 1; break; }
+        if (waited >= timeout_ms) break;
+        struct timespec millisecond = {0, 1000000};
+        nanosleep(&millisecond, NULL);
+    }
+    if (result == 1) {
+        // The link watcher sets the operational state (IFF_RUNNING) just before it attaches the
+        // device's queueing discipline (linkwatch_do_dev: rfc2863_policy, then dev_activate).
+        struct timespec millisecond = {0, 1000000};
+        nanosleep(&millisecond, NULL);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
+}
+
 int sluice_epoll_readable_pair(int a, int b) {
     int fd = epoll_create1(EPOLL_CLOEXEC);
     if (fd < 0) return -1;

@@ -71,6 +71,18 @@ package final class TUNDevice: PacketLink {
         self.name = name
         self.fileDescriptor = fd
         self.offload = offload
+        TUNDevice.awaitCarrier(name: name)
+    }
+
+    /// Attaching the first descriptor turns the device's carrier on, but Linux attaches its
+    /// queueing discipline only when the link watcher has seen that (`linkwatch_do_dev` →
+    /// `dev_activate`, run from a work queue): until then every packet the kernel sends into the
+    /// device is dropped unseen, even by tcpdump on it. A SYN written at once was answered into
+    /// that gap in about 3 of 20 runs here, so the connection began with a 1 s SYN timeout. So
+    /// when the device is up, wait (at most 1 s) until it is running. A device that is down
+    /// has nothing to wait for (it drops packets until someone configures it anyway).
+    private static func awaitCarrier(name: String) {
+        _ = sluice_await_interface_running(name, 1000)
     }
 
     deinit {

@@ -87,4 +87,46 @@ import Testing
         t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 201, window: 8192), at: Self.ms(4040))
         #expect(try #require(t.endpoint.stats(of: id)).retransmissionTimeout == .milliseconds(200))
     }
+
+    /// The SYN at 0 gets no answer in time; the peer's SYN-ACK (its own retransmission, echoing
+    /// our only SYN) arrives 100 µs after our retransmission timer fell due, before the timer was
+    /// handled: no sample (it would say 1 s), the RTO stays the initial 1 s, no backoff.
+    @Test func synACKAfterTheSYNTimerExpiredGivesNoSample() throws {
+        let t = EngineTest(config: Self.config(timestamps: true))
+        let id = try Self.synACKArrives(at: Self.ms(1000) + .microseconds(100), t)
+        let stats = try #require(t.endpoint.stats(of: id))
+        #expect(stats.smoothedRTT == nil)
+        #expect(stats.lateHandshakeACKs == 1)
+        #expect(stats.timestampRTTSamples == 0)
+        #expect(stats.retransmissionTimeout == .seconds(1))
+    }
+
+    /// The contrast: the same SYN-ACK 1 ms before the timer falls due is a valid sample of 999 ms
+    /// (RFC 6298 §2.2: SRTT 999 ms, RTO = SRTT + 4 × 499.5 ms).
+    @Test func synACKBeforeTheSYNTimerExpiresIsASample() throws {
+        let t = EngineTest(config: Self.config(timestamps: true))
+        let id = try Self.synACKArrives(at: Self.ms(999), t)
+        let stats = try #require(t.endpoint.stats(of: id))
+        #expect(stats.smoothedRTT == .milliseconds(999))
+        #expect(stats.lateHandshakeACKs == 0)
+        #expect(stats.timestampRTTSamples == 1)
+        #expect(stats.retransmissionTimeout == .milliseconds(2997))
+    }
+
+    /// Connects at 0 and delivers the peer's SYN-ACK echoing our SYN's TSval at `time`, then
+    /// expects our ACK at once.
+    static func synACKArrives(at time: Instant, _ t: EngineTest) throws -> ConnectionID {
+        t.local = SocketAddress(EngineTest.localAddress, 49152)
+        t.peer = SocketAddress(EngineTest.peerAddress, 80)
+        let id = try t.endpoint.connect(to: t.peer, at: .zero)
+        let syn = TCPOptions(maximumSegmentSize: 1460, timestamps: TCPTimestamps(value: tsval(0), echoReply: 0))
+        t.expectTransmit(Seg(flags: .syn, seq: ourISS, window: 4096, options: syn), at: .zero)
+        t.expectNothing(at: ms(998))
+        t.send(Seg(flags: [.syn, .ack], seq: peerISS, ack: ourISS + 1, window: 8192,
+                   options: TCPOptions(maximumSegmentSize: 1460, timestamps: TCPTimestamps(value: 300, echoReply: tsval(0)))),
+               at: time)
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 1, window: 4096,
+                             options: ts(tsval(time.nanoseconds / 1_000_000), 300)), at: time)
+        return id
+    }
 }

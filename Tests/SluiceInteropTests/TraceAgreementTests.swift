@@ -31,22 +31,15 @@ struct TraceAgreementTests {
         let text = "\(label): duration \(t.duration) s; trace rwnd \(t.rwnd) cwnd \(t.cwnd) app \(t.app) uncertain \(t.uncertain); sender rwnd \(rwnd) cwnd+pacing \(cwnd) app \(app)"
         print(text)
         #expect(t.duration > 0, "\(text)")
-        let checks = {
-            #expect(abs(t.rwnd - rwnd) <= limit, "rwnd_limited: \(text)")
-            #expect(abs(t.cwnd - cwnd) <= limit, "cwnd_limited: \(text)")
-            #expect(abs(t.app - app) <= limit, "app_limited: \(text)")
-            #expect(t.uncertain <= limit, "uncertain: \(text)")
-        }
-        // Pacing with nothing in flight leaves no trace on the wire (README, "Limits of the
-        // inference"): seen over TUN when the kernel's first SYN/ACK never reached Sluice and the
-        // one resent after 1 s gave the engine a 1 s RTT sample, so it paced for ~0.3 s. Only
-        // then is a disagreement a known issue; it stays visible in the run.
-        let pacing = sender["pacing_limited_s"] as? Double ?? 0
-        if pacing > tolerance * t.duration {
-            withKnownIssue("the engine paced \(pacing) s, mostly with nothing in flight: not visible in a capture", isIntermittent: true) { checks() }
-        } else {
-            checks()
-        }
+        // A pacer that holds data with nothing in flight is invisible in a capture (README,
+        // "Limits of the inference"). Over TUN that happened after a 1 s handshake "RTT" (the
+        // kernel's first SYN-ACK dropped before the device's qdisc was attached; answered
+        // again after 1 s): TUNDevice now waits for the carrier, and the engine takes no sample
+        // from a handshake ACK that arrives after its SYN timer expired. So no exception here.
+        #expect(abs(t.rwnd - rwnd) <= limit, "rwnd_limited: \(text)")
+        #expect(abs(t.cwnd - cwnd) <= limit, "cwnd_limited: \(text)")
+        #expect(abs(t.app - app) <= limit, "app_limited: \(text)")
+        #expect(t.uncertain <= limit, "uncertain: \(text)")
     }
 
     static func binary(_ name: String) -> String { TestEnvironment.binary(name) }

@@ -52,6 +52,12 @@ int sluice_send_batch(int fd, const void *storage, unsigned long slot_size, unsi
 /// ioctl(fd, TUNSETOFFLOAD, flags): the argument is the flags value itself, not a pointer.
 int sluice_tun_set_offload(int fd, unsigned flags);
 
+/// Waits up to `timeout_ms` milliseconds for the interface `name` to be running (SIOCGIFFLAGS:
+/// IFF_UP and IFF_RUNNING), polling once a millisecond. Returns 1 when it runs (then after one
+/// more millisecond, see TUNDevice.awaitCarrier), 0 when it is administratively down (nothing to
+/// wait for) or still not running at the timeout, -1 with errno set when it cannot be asked.
+int sluice_await_interface_running(const char *name, int timeout_ms);
+
 /// prctl(PR_SET_TIMERSLACK, nanoseconds) for the calling thread: how late the kernel may wake a
 /// sleeping ppoll (default 50 µs), which a pacing run loop feels. Returns 0 or -1.
 int sluice_set_timer_slack(unsigned long nanoseconds);

@@ -323,6 +323,13 @@ extension Connection {
     func processNewACK(_ ack: SequenceNumber, at now: Instant) {
         let acked = ack - sndUna
         guard acked > 0 else { return }
+        // Karn's rule for the handshake (RFC 6298 §3, §5.7): when our SYN's retransmission
+        // timer had already expired, the ACK of the SYN is as ambiguous as one of a resent SYN.
+        // Its "RTT" would time the peer's own 1 s timeout: a Linux listener whose SYN-ACK was
+        // lost resends it 1 s later, just after our timer fell due, and a run loop may read it
+        // before it handles that timer. SRTT 1 s means automatic pacing at one segment per
+        // 50 ms and an RTO of 3 s, for the dozens of ACKs real samples take to wear it down.
+        let lateHandshakeACK = sndUna == iss && retransmitDeadline.map { now >= $0 } == true
         // Data bytes acknowledged: those between the ring start and the ack (not SYN, not FIN).
         let dataAcked = Swift.min(Swift.max(0, ack - sendRingStart), sendRing.count)
         if dataAcked > 0 {
@@ -337,7 +344,11 @@ extension Connection {
         sndUna = ack
         if sndNxt.isBefore(sndUna) { sndNxt = sndUna }
         probeOutstanding = false
-        if sampleRTTFromTimestamp(at: now) {
+        if lateHandshakeACK {
+            stats.lateHandshakeACKs += 1
+            timestamps.echo = nil
+            rttSampleEnd = nil
+        } else if sampleRTTFromTimestamp(at: now) {
             rttSampleEnd = nil   // RFC 7323 §4.1: with timestamps every ACK of new data is timed
         } else if let end = rttSampleEnd, end.isBeforeOrEqual(ack) {
             rtt.addSample(now - rttSampleStart)

@@ -43,6 +43,9 @@ public struct ConnectionStats: Hashable, Sendable {
     /// Echoes of an earlier transmission of our SYN, which give no RTT sample (Karn's rule for
     /// the handshake, RFC 6298 §3 and §5.7).
     public var staleTimestampEchoes: Int = 0
+    /// Handshake ACKs (a SYN-ACK, or the ACK of our SYN-ACK) that arrived after our SYN's
+    /// retransmission timer had expired, before it was handled: ambiguous, so not timed.
+    public var lateHandshakeACKs: Int = 0
     /// Challenge ACKs sent, and those the per-connection limit held back (RFC 5961 §7).
     public var challengeACKsSent: Int = 0
     public var challengeACKsSuppressed: Int = 0
