@@ -43,18 +43,11 @@ import SluiceHarness
                      policy: .greedy, arrivals: true)
     }
 
-    /// No rule is broken, except a known engine issue: Sluice's sender emits a short segment in
-    /// the middle of a burst (e.g. 336 bytes followed at once by full ones) while an earlier
-    /// short one is unacknowledged: `tiny_segment` (RFC 9293 §3.7.4, §3.8.6.2.1). Recorded as a
-    /// known issue until the engine coalesces queued data into full segments.
+    /// No rule is broken: no data beyond the window, no shrinking window, no tiny segment while
+    /// more data is queued (RFC 9293 §3.7.4, §3.8.6.2.1), none of the others.
     static func expectConformance(_ r: TraceResult) {
         let found = r.connections.flatMap(\.violations)
-        let others = found.filter { $0.rule != .tinySegment }
-        #expect(others.isEmpty, "\(others.prefix(5).map { "\($0.rule.name)@\($0.frame): \($0.detail)" })")
-        let tiny = found.filter { $0.rule == .tinySegment }
-        withKnownIssue("engine sends short segments while more data is queued", isIntermittent: true) {
-            #expect(tiny.isEmpty, "\(tiny.prefix(3).map { "\($0.rule.name)@\($0.frame): \($0.detail)" })")
-        }
+        #expect(found.isEmpty, "\(found.prefix(5).map { "\($0.rule.name)@\($0.frame): \($0.detail)" })")
     }
 
     @Test func slowReaderTraceMatchesTsharkAndConforms() throws {
