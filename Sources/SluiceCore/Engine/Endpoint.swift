@@ -19,6 +19,9 @@
 /// `connect` returns a handle at once; a passive connection's handle comes from `accept`.
 /// A handle stays valid until the application has called `close` or `abort` *and* the
 /// connection reached CLOSED (TIME-WAIT included). Calls with a stale handle do nothing.
+///
+/// Its stored properties skip Swift's run-time exclusivity checks, for the reason `Connection`
+/// gives.
 public final class Endpoint {
     public let config: EndpointConfig
 
@@ -48,19 +51,19 @@ public final class Endpoint {
         var acknowledgment: SequenceNumber?
     }
 
-    var slots: [Slot]
+    @exclusivity(unchecked) var slots: [Slot]
     /// 4-tuple → slot index, for live (not CLOSED) connections. Only looked up, never iterated.
-    var byTuple: [FourTuple: Int]
-    var listeners: [Listener] = []
-    var events: FixedQueue<EndpointEvent>
-    var resets: FixedQueue<PendingReset>
+    @exclusivity(unchecked) var byTuple: [FourTuple: Int]
+    @exclusivity(unchecked) var listeners: [Listener] = []
+    @exclusivity(unchecked) var events: FixedQueue<EndpointEvent>
+    @exclusivity(unchecked) var resets: FixedQueue<PendingReset>
     /// Round-robin position for `pollTransmit`.
-    var transmitCursor = 0
+    @exclusivity(unchecked) var transmitCursor = 0
     /// Next ephemeral port to try.
-    var nextEphemeralPort: UInt16
+    @exclusivity(unchecked) var nextEphemeralPort: UInt16
     /// IPv4 identification field of the next packet.
-    var ipIdentification: UInt16 = 0
-    var _counters = EndpointCounters()
+    @exclusivity(unchecked) var ipIdentification: UInt16 = 0
+    @exclusivity(unchecked) var _counters = EndpointCounters()
 
     public init(config: EndpointConfig) {
         self.config = config

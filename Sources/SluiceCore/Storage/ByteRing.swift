@@ -21,14 +21,15 @@
 /// (`seq - RCV.NXT`, an ACK's advance), so every method clips out-of-range arguments to what is
 /// possible and returns the number of bytes it actually handled; negative values handle nothing.
 ///
-/// Not thread-safe: a ring belongs to one connection, which is driven from one thread.
+/// Not thread-safe: a ring belongs to one connection, which is driven from one thread. Its
+/// stored properties skip Swift's run-time exclusivity checks, for the reason `Connection` gives.
 package final class ByteRing {
     /// The fixed number of bytes the ring can hold.
     package let capacity: Int
     /// Readable bytes (written with `write(_:)` or made readable with `commit(_:)`).
-    package private(set) var count: Int = 0
+    @exclusivity(unchecked) package private(set) var count: Int = 0
     /// Index in `storage` of readable offset 0.
-    private var head: Int = 0
+    @exclusivity(unchecked) private var head: Int = 0
     private let storage: UnsafeMutableRawBufferPointer
 
     /// Creates a ring of `capacity` bytes (a negative capacity is taken as 0).
