@@ -141,14 +141,17 @@ func classifyIPv4(_ packet: UnsafeRawBufferPointer) -> Classified {
 }
 
 extension UnsafeRawBufferPointer {
-    /// The big-endian 16-bit value at `offset`; the caller has checked the bounds.
-    @inline(__always) func bigEndianUInt16(at offset: Int) -> UInt16 {
-        UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
+    // One load each, as the wire decoder reads (`readUInt16` in SluiceCore), and inlinable for
+    // sluice-trace's per-packet decoding (`TraceSegment(commonCase:)`).
+
+    /// The big-endian 16-bit value at `offset`; the caller has checked `offset + 2 <= count`.
+    @inlinable @inline(__always) package func bigEndianUInt16(at offset: Int) -> UInt16 {
+        UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
-    /// The big-endian 32-bit value at `offset`; the caller has checked the bounds.
-    @inline(__always) func bigEndianUInt32(at offset: Int) -> UInt32 {
-        UInt32(bigEndianUInt16(at: offset)) << 16 | UInt32(bigEndianUInt16(at: offset + 2))
+    /// The big-endian 32-bit value at `offset`; the caller has checked `offset + 4 <= count`.
+    @inlinable @inline(__always) package func bigEndianUInt32(at offset: Int) -> UInt32 {
+        UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 }
 

@@ -27,6 +27,10 @@ package enum TraceFile {
                 break
             }
             guard let r = record else { break }
+            if let s = TraceSegment(commonCase: r.packet, frame: r.frameNumber, time: r.timestamp) {
+                analyzer.process(s)
+                continue
+            }
             do {
                 let packet = try IPv4TCPPacket.parse(r.packet, allowingTruncatedPayload: true)
                 analyzer.process(TraceSegment(frame: r.frameNumber, time: r.timestamp, packet: packet))

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluicePcap
 
 /// One captured IPv4/TCP packet as the analysis sees it: the header fields it uses, the frame
 /// number and the capture time. Built from a parsed `IPv4TCPPacket`; checksums are not looked
@@ -71,8 +72,50 @@ package struct TraceSegment: Sendable {
             timestampValue: packet.tcp.options.timestamps?.value)
     }
 
+    /// The common packet decoded in place, or nil for any other: IPv4 without options carrying
+    /// a TCP header without options or with exactly NOP, NOP, timestamps (RFC 7323 Appendix A's
+    /// layout: nearly every segment after the handshake), unfragmented, both headers captured.
+    ///
+    /// It only accepts: every packet it returns nil for (SYNs with their options, IPv4 options,
+    /// anything malformed) goes to `IPv4TCPPacket.parse`, the one judge of what is undecodable.
+    /// What it accepts, `parse` accepts with the same fields (`TraceSegmentDecodeTests` checks
+    /// this on mutated packets); it skips building the parser's full headers and options, a
+    /// sixth of sluice-trace's instructions (issue 12).
+    package init?(commonCase bytes: UnsafeRawBufferPointer, frame: Int, time: Instant) {
+        guard bytes.count >= 40, bytes[0] == 0x45, bytes[9] == 6,
+              bytes.bigEndianUInt16(at: 6) & 0x3FFF == 0   // MF clear, offset 0
+        else { return nil }
+        let totalLength = Int(bytes.bigEndianUInt16(at: 2))
+        let tcpHeaderLength = Int(bytes[32] >> 4) * 4
+        var timestampValue: UInt32? = nil
+        switch tcpHeaderLength {
+        case 20:
+            break
+        case 32:
+            // NOP, NOP, kind 8, length 10 (RFC 7323 §3.2).
+            guard bytes.count >= 52, bytes.bigEndianUInt32(at: 40) == 0x0101_080A else { return nil }
+            timestampValue = bytes.bigEndianUInt32(at: 44)
+        default:
+            return nil
+        }
+        guard totalLength >= 20 + tcpHeaderLength else { return nil }
+        self.init(
+            frame: frame, time: time,
+            source: SocketAddress(IPv4Address(rawValue: bytes.bigEndianUInt32(at: 12)),
+                                  bytes.bigEndianUInt16(at: 20)),
+            destination: SocketAddress(IPv4Address(rawValue: bytes.bigEndianUInt32(at: 16)),
+                                       bytes.bigEndianUInt16(at: 22)),
+            seq: bytes.bigEndianUInt32(at: 24),
+            ack: bytes.bigEndianUInt32(at: 28),
+            flags: TCPFlags(rawValue: bytes[33]),
+            window: bytes.bigEndianUInt16(at: 34),
+            length: UInt32(totalLength - 20 - tcpHeaderLength),
+            timestampValue: timestampValue)
+    }
+
     /// Sequence space the segment occupies: payload plus one for SYN and one for FIN.
     package var sequenceLength: UInt32 {
         length &+ (isSYN ? 1 : 0) &+ (isFIN ? 1 : 0)
     }
 }
+
