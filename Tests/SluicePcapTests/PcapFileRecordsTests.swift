@@ -55,6 +55,18 @@ import SluiceTestSupport
         return (try read(true), try read(false))
     }
 
+    /// Writes `records` to a fresh file, reads it both ways, expects the same, and returns what
+    /// the reader gave.
+    static func readsAlike(_ name: String, magic: UInt32 = 0xA1B2_3C4D, snapLength: UInt32 = 65535,
+                           swapped: Bool = false, records: [Raw], cutAt: Int? = nil) throws -> [String] {
+        let path = temporaryPath(name)
+        defer { unlink(path) }
+        try write(path, magic: magic, snapLength: snapLength, swapped: swapped, records: records, cutAt: cutAt)
+        let (own, libpcap) = try readBoth(path)
+        #expect(own == libpcap, "\(name)")
+        return own
+    }
+
     /// A TCP/IPv4 packet of `size` bytes (20-byte headers, the rest payload), with a marker byte.
     static func packet(_ size: Int, marker: UInt8) -> [UInt8] {
         var p = [UInt8](repeating: marker, count: size)
@@ -65,37 +77,27 @@ import SluiceTestSupport
     }
 
     @Test func manyRecordsAcrossBufferRefills() throws {
-        let path = temporaryPath("records-many.pcap")
-        defer { unlink(path) }
         // Sizes that do not divide the 64 KiB buffer: records straddle every refill.
         let records = (0..<3000).map { i in
             Raw(seconds: UInt32(1_700_000_000 + i), fraction: UInt32(i * 333_333 % 1_000_000_000),
                 frame: Self.packet(40 + (i * 37) % 1461, marker: UInt8(i & 0xFF)))
         }
-        try Self.write(path, records: records)
-        let (own, libpcap) = try Self.readBoth(path)
+        let own = try Self.readsAlike("records-many.pcap", records: records)
         #expect(own.count == 3003)   // 3000 records, the end, the counts, the call after the end
-        #expect(own == libpcap)
     }
 
     @Test func microsecondFilesAreScaledToNanoseconds() throws {
-        let path = temporaryPath("records-usec.pcap")
-        defer { unlink(path) }
-        try Self.write(path, magic: 0xA1B2_C3D4, records: [
+        let own = try Self.readsAlike("records-usec.pcap", magic: 0xA1B2_C3D4, records: [
             Raw(seconds: 5, fraction: 999_999, frame: Self.packet(40, marker: 1)),
             Raw(seconds: 6, fraction: 1, frame: Self.packet(40, marker: 2)),
         ])
-        let (own, libpcap) = try Self.readBoth(path)
         #expect(own.first?.hasPrefix("#1 5999999000 ") == true)
-        #expect(own == libpcap)
     }
 
     /// Records the reader leaves to libpcap, each followed by regular ones it reads again.
     @Test func irregularRecordsAreLibpcapsAndReadingGoesOn() throws {
-        let path = temporaryPath("records-irregular.pcap")
-        defer { unlink(path) }
         let regular = Raw(seconds: 1, fraction: 2, frame: Self.packet(60, marker: 9))
-        try Self.write(path, snapLength: 100_000, records: [
+        let own = try Self.readsAlike("records-irregular.pcap", snapLength: 100_000, records: [
             regular,
             Raw(seconds: 1, fraction: 3, frame: Self.packet(70_000, marker: 3)),          // larger than the buffer
             regular,
@@ -107,52 +109,36 @@ import SluiceTestSupport
             Raw(seconds: 1, fraction: 7, frame: [0x60] + [UInt8](repeating: 0, count: 39)), // IPv6: skipped
             regular,
         ])
-        let (own, libpcap) = try Self.readBoth(path)
         #expect(own.count == 12)
-        #expect(own == libpcap)
     }
 
     /// A captured length past the file's snap length: libpcap cuts the frame and skips the rest.
     @Test func capturedLengthPastTheSnapLength() throws {
-        let path = temporaryPath("records-oversnap.pcap")
-        defer { unlink(path) }
-        try Self.write(path, snapLength: 64, records: [
+        let own = try Self.readsAlike("records-oversnap.pcap", snapLength: 64, records: [
             Raw(seconds: 1, fraction: 1, frame: Self.packet(40, marker: 1)),
             Raw(seconds: 1, fraction: 2, frame: Self.packet(100, marker: 2)),
             Raw(seconds: 1, fraction: 3, frame: Self.packet(40, marker: 3)),
         ])
-        let (own, libpcap) = try Self.readBoth(path)
         #expect(own.count == 6)
-        #expect(own == libpcap)
     }
 
     @Test func filesCutShortFailAsLibpcapDoes() throws {
-        let path = temporaryPath("records-cut.pcap")
-        defer { unlink(path) }
         let records = (0..<3).map { Raw(seconds: 1, fraction: UInt32($0), frame: Self.packet(60, marker: UInt8($0))) }
         // Cut in the second record's header, in its bytes, and a header claiming more than the file.
         for cut in [24 + 76 + 10, 24 + 76 + 16 + 30, 24 + 76 * 3] {
-            try Self.write(path, records: records, cutAt: cut)
-            let (own, libpcap) = try Self.readBoth(path)
-            #expect(own == libpcap, "cut at \(cut)")
+            _ = try Self.readsAlike("records-cut-\(cut).pcap", records: records, cutAt: cut)
         }
         var lying = records
         lying[2].captured = 10_000
-        try Self.write(path, records: lying)
-        let (own, libpcap) = try Self.readBoth(path)
+        let own = try Self.readsAlike("records-lying.pcap", records: lying)
         #expect(own.contains { $0.hasPrefix("error ") })
-        #expect(own == libpcap)
     }
 
     @Test func otherByteOrderIsLibpcapsAlone() throws {
-        let path = temporaryPath("records-swapped.pcap")
-        defer { unlink(path) }
-        try Self.write(path, swapped: true, records: [
+        let own = try Self.readsAlike("records-swapped.pcap", swapped: true, records: [
             Raw(seconds: 7, fraction: 8, frame: Self.packet(60, marker: 1)),
             Raw(seconds: 9, fraction: 10, frame: Self.packet(80, marker: 2)),
         ])
-        let (own, libpcap) = try Self.readBoth(path)
         #expect(own.first?.hasPrefix("#1 7000000008 ") == true)
-        #expect(own == libpcap)
     }
 }
