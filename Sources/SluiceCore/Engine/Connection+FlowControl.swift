@@ -122,6 +122,7 @@ extension Connection {
         case .send(let bytes):
             updatePacingRate()
             guard flow.pacer.isReady(at: now) else {
+                flow.pacer.hold()
                 flow.pacerWakeup = flow.pacer.nextSendTime
                 return nil
             }
@@ -129,9 +130,11 @@ extension Connection {
             if bytes < maxPayload { flow.smallSegmentEnd = sndNxt + bytes }
             return bytes
         case .holdUntil(let deadline):
+            flow.pacer.release()
             flow.overrideWakeup = deadline
             return nil
         case .idle, .holdForAck, .zeroWindow, .windowFull:
+            flow.pacer.release()
             return nil
         }
     }

@@ -37,15 +37,22 @@ public struct Pacer: Hashable, Sendable {
     /// The earliest instant the next data segment may leave (far in the past until the first
     /// segment, so the first one gets the burst allowance).
     public private(set) var nextSendTime: Instant = Instant(nanoseconds: .min / 2)
+    /// How far behind a backlogged sender may catch up (see `hold()`): a late wake-up of up
+    /// to this long is made good by sending what was due at once.
+    public var catchUpTime: Duration
+    /// Data waited on the pacer and only on it (`hold()`): the time since `nextSendTime` is the
+    /// run loop's lateness, not idleness, until the sender has caught up or stops.
+    public private(set) var backlogged = false
     /// The fraction of a nanosecond carried from one release time to the next, so that the
     /// average rate is exact.
     private var carry: Double = 0
 
     public init(mode: PacingMode = .automatic(), burstSegments: Int = Pacer.defaultBurstSegments,
-                burstTime: Duration = Pacer.defaultBurstTime) {
+                burstTime: Duration = Pacer.defaultBurstTime, catchUpTime: Duration = Pacer.defaultCatchUpTime) {
         self.mode = mode
         self.burstSegments = max(1, burstSegments)
         self.burstTime = max(.zero, burstTime)
+        self.catchUpTime = max(.zero, catchUpTime)
         if case .fixed(let r) = mode, r > 0 { rate = Double(r) }
     }
 
@@ -82,15 +89,30 @@ public struct Pacer: Hashable, Sendable {
         isReady(at: now) ? nil : nextSendTime
     }
 
+    /// The sender has data to send now and the pacer alone holds it back (no window, Nagle or
+    /// silly-window rule does): it waits for `nextSendTime`. When the run loop then wakes up
+    /// late (timer slack, a descheduled thread: 4 ms on a loaded 2-core machine), what fell due
+    /// meanwhile leaves at once, up to `catchUpTime` of the rate, instead of being forfeited.
+    public mutating func hold() {
+        backlogged = rate != nil
+    }
+
+    /// Something other than the pacer holds the sender back, or it has nothing to send: time
+    /// that passes now is idleness, which earns only the burst allowance.
+    public mutating func release() {
+        backlogged = false
+    }
+
     /// Records a data segment of `bytes` sent at `now` (`mss` sizes the burst allowance).
     public mutating func didSend(bytes: Int, mss: Int, at now: Instant) {
         guard let r = rate, r > 0 else { return }
         let perByteNs = 1e9 / r
-        // The burst allowance: an idle or late sender may be up to (burst − 1) segments, or
-        // `burstTime` of the rate (at most `maxBurstBytes`), "behind".
+        // The burst allowance: an idle sender may be up to (burst − 1) segments, or `burstTime`
+        // of the rate (at most `maxBurstBytes`), "behind"; a backlogged one `catchUpTime`.
         let segmentsNs = Double(max(0, burstSegments - 1) * max(1, mss)) * perByteNs
         let timeNs = min(Double(burstTime.nanosecondsClamped), Double(maxBurstBytes) * perByteNs)
-        let allowanceNs = max(segmentsNs, timeNs)
+        let catchUpNs = backlogged ? Double(catchUpTime.nanosecondsClamped) : 0
+        let allowanceNs = max(segmentsNs, timeNs, catchUpNs)
         let earliestBase = now.nanoseconds - Int64(min(allowanceNs, 9e18))
         if nextSendTime.nanoseconds < earliestBase {
             nextSendTime = Instant(nanoseconds: earliestBase)
@@ -101,6 +123,7 @@ public struct Pacer: Hashable, Sendable {
         let whole = Int64(step)
         carry = step - Double(whole)
         nextSendTime = Instant(nanoseconds: nextSendTime.nanoseconds &+ whole)
+        if nextSendTime > now { backlogged = false }   // caught up: the next wait is a new one
     }
 
     /// Linux paces in bursts of at least 2 segments (`tcp_min_tso_segs`), which keeps the
@@ -110,6 +133,9 @@ public struct Pacer: Hashable, Sendable {
     /// a 10 ms measurement bin, yet covers a run loop's wake-up latency (50 µs of timer slack
     /// plus system calls) with room to spare.
     public static let defaultBurstTime: Duration = .microseconds(500)
+    /// One 10 ms measurement bin of `sluice-bench pacing`: a sender descheduled for a few
+    /// milliseconds still sends each bin's worth (issue 10's ±10 % per bin).
+    public static let defaultCatchUpTime: Duration = .milliseconds(10)
 }
 
 /// The most a catch-up burst may hold: one 64 KiB super-segment (Linux's `GSO_MAX_SIZE`).

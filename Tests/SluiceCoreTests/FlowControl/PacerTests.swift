@@ -95,6 +95,38 @@ import SluiceCore
         #expect(burst >= 65_536 && burst <= 65_536 + 1448)          // capped at 64 KiB
     }
 
+    /// 10 Mbit/s (1.25 MB/s: a 1448-byte segment every 1.1584 ms). A sender whose data waited on
+    /// the pacer alone (`hold()`) and whose run loop woke 3.5 ms late sends the four segments due
+    /// by then at once; after the same gap spent idle (`release()`) it gets only the burst
+    /// allowance, two. Woken 50 ms late, the catch-up stops at 10 ms of the rate: nine segments.
+    @Test func backloggedSenderCatchesUpALateWakeup() {
+        func segments(lateBy: Duration, backlogged: Bool) -> Int {
+            var p = Pacer(mode: .fixed(bytesPerSecond: 1_250_000))
+            var now = Instant.seconds(1)
+            for _ in 0..<10 {
+                while p.isReady(at: now) { p.didSend(bytes: 1448, mss: 1448, at: now) }
+                now = p.nextSendTime
+            }
+            if backlogged { p.hold() } else { p.release() }
+            #expect(p.backlogged == backlogged)
+            let wake = p.nextSendTime + lateBy
+            var n = 0
+            while p.isReady(at: wake) {
+                p.didSend(bytes: 1448, mss: 1448, at: wake)
+                n += 1
+            }
+            #expect(!p.backlogged)   // caught up: the next wait is a new one
+            return n
+        }
+        #expect(segments(lateBy: .microseconds(3500), backlogged: true) == 4)
+        #expect(segments(lateBy: .microseconds(3500), backlogged: false) == 2)
+        #expect(segments(lateBy: .milliseconds(50), backlogged: true) == 9)
+        // An unpaced sender is never backlogged.
+        var off = Pacer(mode: .off)
+        off.hold()
+        #expect(!off.backlogged)
+    }
+
     @Test func automaticRateFollowsCwndOverSRTTWithLinuxRatios() {
         var p = Pacer(mode: .automatic())
         #expect(p.rate == nil)                                   // no RTT sample: unpaced
