@@ -25,6 +25,8 @@ public enum PacingMode: Hashable, Sendable {
 /// The time part matters on a real clock: a driver wakes up tens of microseconds after
 /// `nextSendTime` (timer slack, system calls), and without it every microsecond of that beyond one
 /// segment would be lost, capping the rate at about two segments per wake-up whatever the rate.
+/// A sender whose data waited on the pacer alone (`hold()`) catches up a longer lateness, up to
+/// `catchUpTime`: a descheduled run loop does not lower the rate.
 public struct Pacer: Hashable, Sendable {
     public var mode: PacingMode
     /// Segments allowed back to back after an idle period (at least 1).
@@ -138,5 +140,7 @@ public struct Pacer: Hashable, Sendable {
     public static let defaultCatchUpTime: Duration = .milliseconds(10)
 }
 
-/// The most a catch-up burst may hold: one 64 KiB super-segment (Linux's `GSO_MAX_SIZE`).
+/// The most the burst allowance of an idle sender may hold: one 64 KiB super-segment (Linux's
+/// `GSO_MAX_SIZE`). A backlogged sender's catch-up (`catchUpTime`) is bounded by time and by
+/// the windows instead.
 private let maxBurstBytes = 65_536
