@@ -1,4 +1,5 @@
 import CSluiceSystem
+import SluiceCore
 
 /// Fixed slots for moving many packets per system call (`recvmmsg`/`sendmmsg` on the UDP link,
 /// a read or write loop on a TUN device): `capacity` slots of `slotSize` bytes, allocated once,
@@ -16,6 +17,9 @@ package final class PacketBatch {
     /// For each slot, 0 for a plain packet, or the segment size (the kernel's `gso_size`) of a
     /// TCP super-segment (the TUN offload mode, `SuperSegmentCoalescer`).
     package let segmentSizes: UnsafeMutableBufferPointer<UInt16>
+    /// For each slot of a received packet, whether the link vouched for its TCP checksum (the
+    /// TUN offload mode, `TUNDevice`); `.unverified` unless a link sets it.
+    package let checksums: UnsafeMutableBufferPointer<LinkChecksum>
     /// How many slots hold packets.
     package var count = 0
 
@@ -27,12 +31,15 @@ package final class PacketBatch {
         lengths.initialize(repeating: 0)
         segmentSizes = .allocate(capacity: self.capacity)
         segmentSizes.initialize(repeating: 0)
+        checksums = .allocate(capacity: self.capacity)
+        checksums.initialize(repeating: .unverified)
     }
 
     deinit {
         storage.deallocate()
         lengths.deallocate()
         segmentSizes.deallocate()
+        checksums.deallocate()
     }
 
     /// The whole of slot `i`, to write a packet into.

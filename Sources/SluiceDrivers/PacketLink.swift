@@ -16,9 +16,11 @@ package protocol PacketLink: AnyObject {
     /// Sends one packet. Returns `false` when the packet was dropped because the link had no
     /// room (TCP recovers it like any loss); throws on a hard error.
     func send(_ packet: UnsafeRawBufferPointer) throws(LinkError) -> Bool
-    /// Reads up to `batch.capacity` packets into `batch` (setting `batch.count`); 0 when nothing
-    /// is waiting.
-    func receive(batch: PacketBatch) throws(LinkError) -> Int
+    /// Reads up to `batch.capacity` packets into `batch` (setting `batch.count`, and
+    /// `batch.checksums` for a packet whose TCP checksum the link vouches for); 0 when nothing
+    /// is waiting. With `forCapture` a packet whose checksum the sender left to offload gets it
+    /// completed, so the capture holds valid packets.
+    func receive(batch: PacketBatch, forCapture: Bool) throws(LinkError) -> Int
     /// Sends the `batch.count` packets of `batch`; returns how many the link had no room for
     /// (dropped, left to TCP like any loss); throws on a hard error.
     func send(batch: PacketBatch) throws(LinkError) -> Int
@@ -32,7 +34,7 @@ extension PacketLink {
     package func prepare(_ batch: PacketBatch, forCapture: Bool) {}
 
     /// One `receive(into:)` per packet (links without a batch system call).
-    package func receive(batch: PacketBatch) throws(LinkError) -> Int {
+    package func receive(batch: PacketBatch, forCapture: Bool) throws(LinkError) -> Int {
         batch.count = 0
         while batch.count < batch.capacity, let n = try receive(into: batch.slot(batch.count)) {
             batch.lengths[batch.count] = UInt32(n)

@@ -1,4 +1,3 @@
-import Crypto
 import SluiceCore
 
 /// sluice-recv's application: listens on one port, accepts connections, and reads each through a
@@ -22,7 +21,7 @@ package final class ReceiverApplication: LinkApplication {
     private final class Connection {
         let id: ConnectionID
         var report = TransferReport(role: .receiver)
-        var hasher = SHA256()
+        let hash = HashPipeline.Stream()
         var bucket: TokenBucket?
         var tracker = StatsTracker()
         var closing = false
@@ -35,7 +34,9 @@ package final class ReceiverApplication: LinkApplication {
     private var connections: [Connection] = []
     private var stopping = false
     private var completedConnections = 0
-    private var readBuffer: [UInt8]
+    /// What the application reads lands in the hash pipeline's chunks (one copy out of the
+    /// engine), is written to `--output` from there and hashed on the pipeline's thread.
+    private let hashing = HashPipeline()
     /// Reports of the connections that are gone, in the order they closed.
     package private(set) var reports: [TransferReport] = []
     package private(set) var isDone = false
@@ -45,7 +46,6 @@ package final class ReceiverApplication: LinkApplication {
     package init(options: Options, output: OutputFile?) {
         self.options = options
         self.output = output
-        readBuffer = [UInt8](repeating: 0, count: max(1, options.readChunk))
     }
 
     /// 0 when every connection ended normally, 1 otherwise.
@@ -128,32 +128,35 @@ package final class ReceiverApplication: LinkApplication {
         }
     }
 
-    /// Reads what the bucket allows; returns when the bucket is next full if it is the limit.
+    /// Reads what the bucket allows, `readChunk` bytes at a time, into one chunk of the hash
+    /// pipeline, which goes to the hashing thread before returning (a connection never holds a
+    /// chunk between turns). Returns when the bucket is next full if it is the limit.
     private func read(_ connection: Connection, _ endpoint: Endpoint, at now: Instant) -> Instant? {
+        let chunk = hashing.chunk()
+        var filled = 0
+        defer { hashing.submit(filled, to: connection.hash) }
         var reads = 0
         while reads < readsPerService {
-            var allowed = options.readChunk
+            var allowed = min(options.readChunk, chunk.count - filled)
             if let bucket = connection.bucket {
                 guard bucket.isFull(at: now) else { return bucket.fullAt(now) }
                 allowed = min(allowed, bucket.available(at: now))
             }
-            let n = readBuffer.withUnsafeMutableBytes { buffer in
-                endpoint.read(connection.id, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<allowed]))
-            }
+            if allowed == 0 { break }
+            let n = endpoint.read(connection.id, into: UnsafeMutableRawBufferPointer(rebasing: chunk[filled..<(filled + allowed)]))
             if n == 0 {
                 closeIfPeerDone(connection, endpoint)
                 return nil
             }
+            if let output, outputError == nil {
+                do throws(LinkError) {
+                    try output.write(UnsafeRawBufferPointer(rebasing: chunk[filled..<(filled + n)]))
+                } catch { outputError = error; isDone = true }
+            }
+            filled += n
             reads += 1
             connection.bucket?.consume(n, at: now)
             connection.report.bytes += n
-            readBuffer.withUnsafeBytes { buffer in
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<n])
-                connection.hasher.update(bufferPointer: bytes)
-                if let output, outputError == nil {
-                    do throws(LinkError) { try output.write(bytes) } catch { outputError = error; isDone = true }
-                }
-            }
         }
         return now
     }
@@ -173,7 +176,7 @@ package final class ReceiverApplication: LinkApplication {
         connection.tracker.sample(endpoint.stats(of: id), tuple: endpoint.tuple(of: id), bytes: connection.report.bytes, at: now)
         var report = connection.report
         report.result = result
-        report.sha256 = hexDigest(connection.hasher.finalize())
+        report.sha256 = hexDigest(hashing.digest(of: connection.hash))
         connection.tracker.fill(&report, at: now)
         reports.append(report)
         completedConnections += 1

@@ -86,7 +86,7 @@ package final class RunLoop {
             // 1. Packets in.
             var drained = 0
             while drained < packetsPerWakeup {
-                let n = try link.receive(batch: receiveBatch)
+                let n = try link.receive(batch: receiveBatch, forCapture: capture != nil)
                 if n == 0 { break }
                 drained += n
                 let now = clock.now()
@@ -98,7 +98,7 @@ package final class RunLoop {
                     }
                     packetsReceived += 1
                     capture?.write(packet, timestamp: wallTime(now))
-                    endpoint.receive(packet, at: now)
+                    endpoint.receive(packet, at: now, checksum: receiveBatch.checksums[i])
                 }
                 if n < receiveBatch.capacity { break }
             }

@@ -1,4 +1,3 @@
-import Crypto
 import SluiceCore
 import SluicePolicy
 
@@ -27,13 +26,12 @@ package final class SenderApplication: LinkApplication {
     private let payload: any PayloadSource
     private var id: ConnectionID?
     private var connected = false
-    private var hasher = SHA256()
-    private var staging: [UInt8]
+    /// The payload is staged in the hash pipeline's chunks: filled by the source, written into
+    /// the engine from there, and hashed on the pipeline's thread once the engine took it all.
+    private let hashing = HashPipeline()
+    private let stream = HashPipeline.Stream()
     private var stagedStart = 0
     private var stagedEnd = 0
-    /// Staged bytes before this index are in the hash; those from it to `stagedStart` were
-    /// accepted by the engine and wait to be hashed in one large update (not per write).
-    private var hashedEnd = 0
     private var sourceEnded = false
     private var closing = false
     private var interrupted = false
@@ -51,7 +49,6 @@ package final class SenderApplication: LinkApplication {
     package init(options: Options, payload: any PayloadSource) {
         self.options = options
         self.payload = payload
-        staging = [UInt8](repeating: 0, count: stagingSize)
         attempts = ConnectAttempts(policy: options.retry, connectTimeout: options.connectTimeout)
     }
 
@@ -172,11 +169,11 @@ package final class SenderApplication: LinkApplication {
         while true {
             if stagedStart == stagedEnd {
                 if sourceEnded { break }
-                hashAccepted()
+                hashing.submit(stagedEnd, to: stream)
+                stagedStart = 0
+                stagedEnd = 0
                 do throws(LinkError) {
-                    let n = try fillStaging()
-                    stagedStart = 0
-                    hashedEnd = 0
+                    let n = try payload.fill(hashing.chunk())
                     stagedEnd = n
                     if n == 0 {
                         sourceEnded = true
@@ -189,9 +186,7 @@ package final class SenderApplication: LinkApplication {
                     return
                 }
             }
-            let accepted = staging.withUnsafeBytes { buffer in
-                endpoint.write(id, UnsafeRawBufferPointer(rebasing: buffer[stagedStart..<stagedEnd]))
-            }
+            let accepted = endpoint.write(id, UnsafeRawBufferPointer(rebasing: hashing.chunk()[stagedStart..<stagedEnd]))
             if accepted == 0 { return }
             stagedStart += accepted
             written += accepted
@@ -200,24 +195,6 @@ package final class SenderApplication: LinkApplication {
             closing = true
             endpoint.close(id)
         }
-    }
-
-    /// Hashes the staged bytes the engine accepted since the last update, in one call (SHA-256
-    /// costs far less per byte in large updates than in one per segment-sized write).
-    private func hashAccepted() {
-        guard hashedEnd < stagedStart else { return }
-        staging.withUnsafeBytes { buffer in
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[hashedEnd..<stagedStart]))
-        }
-        hashedEnd = stagedStart
-    }
-
-    private func fillStaging() throws(LinkError) -> Int {
-        var result: Result<Int, LinkError> = .success(0)
-        staging.withUnsafeMutableBytes { buffer in
-            do throws(LinkError) { result = .success(try payload.fill(buffer)) } catch { result = .failure(error) }
-        }
-        return try result.get()
     }
 
     private func finish(_ endpoint: Endpoint, result: String, at now: Instant) {
@@ -230,8 +207,11 @@ package final class SenderApplication: LinkApplication {
         report.remote = "\(options.remote)"
         report.result = result
         report.bytes = written
-        hashAccepted()
-        report.sha256 = hexDigest(hasher.finalize())
+        // The accepted bytes of the current chunk; the rest was never sent.
+        hashing.submit(stagedStart, to: stream)
+        stagedStart = 0
+        stagedEnd = 0
+        report.sha256 = hexDigest(hashing.digest(of: stream))
         if result == "completed", let total = payload.totalBytes, total != written { report.result = "incomplete" }
         tracker.fill(&report, at: now)
         self.report = report
@@ -242,8 +222,3 @@ package final class SenderApplication: LinkApplication {
 
 @available(*, unavailable)
 extension SenderApplication: Sendable {}
-
-/// Payload bytes staged between the source and the engine's send buffer.
-/// Payload bytes staged between the source and the engine's send buffer: one generator call and
-/// one hash update per 256 KiB (the default send buffer).
-private let stagingSize = 256 * 1024

@@ -100,7 +100,7 @@ package final class TUNDevice: PacketLink {
     }
 
     package func receive(into buffer: UnsafeMutableRawBufferPointer) throws(LinkError) -> Int? {
-        if offload { return try receiveWithHeader(into: buffer) }
+        if offload { return try receiveWithHeader(into: buffer, completingChecksum: true).map(\.length) }
         while true {
             let n = read(fileDescriptor, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
@@ -114,6 +114,27 @@ package final class TUNDevice: PacketLink {
 
     package func send(_ packet: UnsafeRawBufferPointer) throws(LinkError) -> Bool {
         try send(packet, segmentSize: 0)
+    }
+
+    /// One read per packet. Offload mode: a packet the kernel flagged `NEEDS_CSUM` or
+    /// `DATA_VALID` is vouched for (`LinkChecksum.vouchedByLink`): it came from the local
+    /// stack, not a wire, so the engine does not read its payload for a checksum, and a partial
+    /// checksum is completed only for the capture.
+    package func receive(batch: PacketBatch, forCapture: Bool) throws(LinkError) -> Int {
+        batch.count = 0
+        while batch.count < batch.capacity {
+            let slot = batch.slot(batch.count)
+            if offload {
+                guard let (length, vouched) = try receiveWithHeader(into: slot, completingChecksum: forCapture) else { break }
+                batch.lengths[batch.count] = UInt32(length)
+                batch.checksums[batch.count] = vouched ? .vouchedByLink : .unverified
+            } else {
+                guard let length = try receive(into: slot) else { break }
+                batch.lengths[batch.count] = UInt32(length)
+            }
+            batch.count += 1
+        }
+        return batch.count
     }
 
     /// Offload mode: joins the batch's runs of data segments into super-segments.
@@ -139,22 +160,26 @@ package final class TUNDevice: PacketLink {
     }
 
     /// Offload mode: one `readv` of the virtio-net header and the packet; a partial checksum is
-    /// completed. Returns 0 (skipped by the run loop) for a packet too short or with bad offsets.
-    private func receiveWithHeader(into buffer: UnsafeMutableRawBufferPointer) throws(LinkError) -> Int? {
+    /// completed when `completingChecksum`. Returns the length, 0 (skipped by the run loop) for
+    /// a packet too short or with bad offsets, and whether the kernel vouched for its checksum.
+    private func receiveWithHeader(into buffer: UnsafeMutableRawBufferPointer,
+                                   completingChecksum: Bool) throws(LinkError) -> (length: Int, vouched: Bool)? {
         var vectors = (iovec(iov_base: vnetHeader.baseAddress, iov_len: VirtioNetHeader.size),
                        iovec(iov_base: buffer.baseAddress, iov_len: buffer.count))
         while true {
             let n = withUnsafeMutableBytes(of: &vectors) { readv(fileDescriptor, $0.baseAddress?.assumingMemoryBound(to: iovec.self), 2) }
             if n >= 0 {
                 let length = n - VirtioNetHeader.size
-                guard length > 0 else { return 0 }
+                guard length > 0 else { return (0, false) }
                 let packet = UnsafeMutableRawBufferPointer(rebasing: buffer[..<length])
-                guard VirtioNetHeader.completeChecksum(UnsafeRawBufferPointer(vnetHeader), packet: packet) else {
+                let header = UnsafeRawBufferPointer(vnetHeader)
+                guard VirtioNetHeader.checksumFits(header, packet: UnsafeRawBufferPointer(packet)) else {
                     badOffloadPackets += 1
-                    return 0
+                    return (0, false)
                 }
+                if completingChecksum { VirtioNetHeader.completeChecksum(header, packet: packet) }
                 if vnetHeader[1] & 0x7f == VirtioNetHeader.gsoTCPv4 { superSegmentsReceived += 1 }
-                return length
+                return (length, VirtioNetHeader.vouchesForChecksum(header))
             }
             switch errno {
             case EINTR: continue

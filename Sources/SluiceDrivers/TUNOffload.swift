@@ -37,21 +37,35 @@ enum VirtioNetHeader {
         storeLittleEndian(16, header, at: 8)                                           // csum_offset (TCP)
     }
 
+    /// VIRTIO_NET_HDR_F_DATA_VALID: the kernel has verified the checksum.
+    static let dataValid: UInt8 = 2
+
+    /// Whether the kernel vouches for the packet's checksum: `NEEDS_CSUM` (it comes from the
+    /// local stack, which left the checksum to the device) or `DATA_VALID`.
+    static func vouchesForChecksum(_ header: UnsafeRawBufferPointer) -> Bool {
+        header.count >= size && header[0] & (needsChecksum | dataValid) != 0
+    }
+
+    /// Whether a `NEEDS_CSUM` packet's checksum offsets fit it (true for any other packet); a
+    /// packet whose offsets do not fit is dropped and counted by the caller.
+    static func checksumFits(_ header: UnsafeRawBufferPointer, packet: UnsafeRawBufferPointer) -> Bool {
+        guard header.count >= size, header[0] & needsChecksum != 0 else { return true }
+        return Int(loadLittleEndian(header, at: 6)) + Int(loadLittleEndian(header, at: 8)) + 2 <= packet.count
+    }
+
     /// Completes the checksum of a packet read with `NEEDS_CSUM`: the field at
     /// `csum_start + csum_offset` holds the pseudo-header sum; the checksum covers everything
-    /// from `csum_start` to the end (Linux `skb_checksum_help`). Returns false when the offsets
-    /// do not fit the packet (the packet is then dropped and counted by the caller).
-    static func completeChecksum(_ header: UnsafeRawBufferPointer, packet: UnsafeMutableRawBufferPointer) -> Bool {
-        guard header.count >= size, header[0] & needsChecksum != 0 else { return true }
+    /// from `csum_start` to the end (Linux `skb_checksum_help`). Does nothing to any other
+    /// packet, or when the offsets do not fit (`checksumFits`).
+    static func completeChecksum(_ header: UnsafeRawBufferPointer, packet: UnsafeMutableRawBufferPointer) {
+        guard header.count >= size, header[0] & needsChecksum != 0, checksumFits(header, packet: UnsafeRawBufferPointer(packet)) else { return }
         let start = Int(loadLittleEndian(header, at: 6))
         let offset = Int(loadLittleEndian(header, at: 8))
-        guard start + offset + 2 <= packet.count else { return false }
         var sum = InternetChecksum()
         sum.add(UnsafeRawBufferPointer(rebasing: packet[start...]))
         let value = sum.checksum
         packet[start + offset] = UInt8(value >> 8)
         packet[start + offset + 1] = UInt8(value & 0xff)
-        return true
     }
 
     private static func storeLittleEndian(_ value: UInt16, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int) {

@@ -138,7 +138,7 @@ package final class UDPLink: PacketLink {
     }
 
     /// Many datagrams per `recvmmsg` (one system call for up to `batch.capacity` packets).
-    package func receive(batch: PacketBatch) throws(LinkError) -> Int {
+    package func receive(batch: PacketBatch, forCapture: Bool) throws(LinkError) -> Int {
         batch.count = 0
         let n = sluice_recv_batch(fileDescriptor, batch.storage.baseAddress, UInt(batch.slotSize), UInt32(batch.capacity),
                                   batch.lengths.baseAddress, connected ? nil : batchAddresses.baseAddress)

@@ -46,6 +46,37 @@ import Testing
         #expect(t.endpoint.counters.droppedMalformed == 1)
     }
 
+    /// A link that vouches for the TCP checksum (`LinkChecksum.vouchedByLink`: a TUN packet from
+    /// the local kernel) spares the engine reading the payload: the same SYN with a wrong TCP
+    /// checksum is dropped when unverified and answered when vouched for; the IPv4 header
+    /// checksum is verified either way.
+    @Test func vouchedChecksumIsNotVerifiedButTheIPv4HeaderIs() {
+        let t = EngineTest()
+        try? t.endpoint.listen(port: 80)
+        let ip = IPv4Header(source: EngineTest.peerAddress, destination: EngineTest.localAddress)
+        let tcp = TCPHeader(sourcePort: 40000, destinationPort: 80, sequenceNumber: SequenceNumber(1), flags: .syn, window: 100)
+        let valid = IPv4TCPPacket.encode(ip: ip, tcp: tcp, payload: [])
+        var badTCP = valid
+        badTCP[36] ^= 0xff   // the TCP checksum field, as a partial (pseudo-header-only) one differs
+        badTCP.withUnsafeBytes { t.endpoint.receive($0, at: .zero, checksum: .unverified) }
+        t.expectNothing(at: .zero)
+        #expect(t.endpoint.counters.droppedBadChecksum == 1)
+        #expect(t.endpoint.counters.checksumsVouched == 0)
+
+        var badIP = valid
+        badIP[10] ^= 0x01    // the IPv4 header checksum
+        badIP.withUnsafeBytes { t.endpoint.receive($0, at: .zero, checksum: .vouchedByLink) }
+        t.expectNothing(at: .zero)
+        #expect(t.endpoint.counters.droppedBadChecksum == 2)
+        #expect(t.endpoint.counters.checksumsVouched == 0)
+
+        badTCP.withUnsafeBytes { t.endpoint.receive($0, at: .zero, checksum: .vouchedByLink) }
+        #expect(t.endpoint.counters.checksumsVouched == 1)
+        #expect(t.endpoint.counters.droppedBadChecksum == 2)
+        t.expectTransmit(Seg(flags: [.syn, .ack], seq: 1000, ack: 2, window: 4096,
+                             options: TCPOptions(maximumSegmentSize: 1460)), at: .zero)
+    }
+
     // MARK: - LISTEN
 
     @Test func passiveOpen() {

@@ -253,7 +253,7 @@ private let expectedHash: UInt32 = 0xa985_cd59
         header.withUnsafeMutableBytes { VirtioNetHeader.write(into: $0, packet: b.packet(0), segmentSize: 1448) }
         #expect(header == [1, 1, 52, 0, 0xa8, 0x05, 20, 0, 16, 0])
         // Completing it as the receive side does gives back the valid checksum.
-        _ = header.withUnsafeBytes { h in VirtioNetHeader.completeChecksum(h, packet: UnsafeMutableRawBufferPointer(rebasing: b.slot(0)[..<Int(b.lengths[0])])) }
+        header.withUnsafeBytes { h in VirtioNetHeader.completeChecksum(h, packet: UnsafeMutableRawBufferPointer(rebasing: b.slot(0)[..<Int(b.lengths[0])])) }
         #expect(Self.verifies(b.packet(0)))
     }
 
@@ -290,5 +290,32 @@ private let expectedHash: UInt32 = 0xa985_cd59
         }
         #expect(total == segments * 1448)
         #expect(b.count == (segments + 44) / 45)
+    }
+
+    /// The receive side's reading of the virtio-net header: `NEEDS_CSUM` and `DATA_VALID` vouch
+    /// for the checksum (the packet came from the local stack); a header without flags does not;
+    /// `NEEDS_CSUM` offsets must fit the packet.
+    @Test func theKernelVouchesForFlaggedPackets() {
+        let packet = Self.segment(seq: 1000, payload: 100)
+        func header(flags: UInt8, start: UInt16 = 20, offset: UInt16 = 16) -> [UInt8] {
+            [flags, 0, 0, 0, 0, 0, UInt8(start & 0xff), UInt8(start >> 8), UInt8(offset & 0xff), UInt8(offset >> 8)]
+        }
+        header(flags: 0).withUnsafeBytes { h in
+            #expect(!VirtioNetHeader.vouchesForChecksum(h))
+            packet.withUnsafeBytes { #expect(VirtioNetHeader.checksumFits(h, packet: $0)) }
+        }
+        header(flags: VirtioNetHeader.needsChecksum).withUnsafeBytes { h in
+            #expect(VirtioNetHeader.vouchesForChecksum(h))
+            packet.withUnsafeBytes { #expect(VirtioNetHeader.checksumFits(h, packet: $0)) }
+        }
+        header(flags: VirtioNetHeader.dataValid).withUnsafeBytes { #expect(VirtioNetHeader.vouchesForChecksum($0)) }
+        // Offsets past the end: does not fit (dropped and counted), and nothing is written.
+        header(flags: VirtioNetHeader.needsChecksum, start: UInt16(packet.count - 17)).withUnsafeBytes { h in
+            packet.withUnsafeBytes { #expect(!VirtioNetHeader.checksumFits(h, packet: $0)) }
+            var copy = packet
+            copy.withUnsafeMutableBytes { VirtioNetHeader.completeChecksum(h, packet: $0) }
+            #expect(copy == packet)
+        }
+        #expect(VirtioNetHeader.vouchesForChecksum(UnsafeRawBufferPointer(start: nil, count: 0)) == false)
     }
 }

@@ -99,6 +99,9 @@ public struct EndpointCounters: Hashable, Sendable {
     public var droppedMalformed: Int = 0
     /// IPv4 header or TCP checksum does not verify (RFC 9293 §3.1, RFC 791).
     public var droppedBadChecksum: Int = 0
+    /// Packets whose TCP checksum the link vouched for (`LinkChecksum.vouchedByLink`), so the
+    /// engine did not verify it.
+    public var checksumsVouched: Int = 0
     /// Destination address is not ours, or a source that cannot be a peer (broadcast, ours).
     public var droppedNotForUs: Int = 0
 

@@ -4,8 +4,13 @@ extension Endpoint {
     /// Processes one received IPv4 packet. Malformed packets, bad checksums and packets for
     /// another address are dropped and counted; a segment for an existing connection goes to it;
     /// one for a listening port to the listener (§3.10.7.2); anything else is answered with RST
-    /// (§3.10.7.1).
+    /// (§3.10.7.1). The checksums are verified.
     public func receive(_ packet: UnsafeRawBufferPointer, at now: Instant) {
+        receive(packet, at: now, checksum: .unverified)
+    }
+
+    /// `receive(_:at:)` for a packet whose link may vouch for its TCP checksum (`LinkChecksum`).
+    public func receive(_ packet: UnsafeRawBufferPointer, at now: Instant, checksum: LinkChecksum) {
         _counters.packetsReceived += 1
         let parsed: IPv4TCPPacket
         do {
@@ -14,10 +19,12 @@ extension Endpoint {
             _counters.droppedMalformed += 1
             return
         }
-        guard parsed.verifyChecksums(in: packet).isValid else {
+        let verifyTCP = checksum == .unverified
+        guard parsed.verifyChecksums(in: packet, tcp: verifyTCP).isValid else {
             _counters.droppedBadChecksum += 1
             return
         }
+        if !verifyTCP { _counters.checksumsVouched += 1 }
         let seg = parsed.tcp
         guard parsed.ip.destination == config.localAddress,
               parsed.ip.source != config.localAddress,

@@ -10,6 +10,12 @@ extension IPv4TCPPacket {
     ///   whole packet (a truncated capture, or another buffer), the parts it lacks are reported
     ///   invalid; this never traps.
     public func verifyChecksums(in bytes: UnsafeRawBufferPointer) -> ChecksumStatus {
+        verifyChecksums(in: bytes, tcp: true)
+    }
+
+    /// As `verifyChecksums(in:)`; with `tcp` false the TCP checksum is reported valid unread (a
+    /// link vouched for it: `LinkChecksum.vouchedByLink`).
+    func verifyChecksums(in bytes: UnsafeRawBufferPointer, tcp: Bool) -> ChecksumStatus {
         let headerLength = ip.headerLength
         let totalLength = Int(ip.totalLength)
         var ipValid = false
@@ -18,8 +24,8 @@ extension IPv4TCPPacket {
             sum.add(UnsafeRawBufferPointer(rebasing: bytes[0..<headerLength]))
             ipValid = sum.isValid
         }
-        var tcpValid = false
-        if headerLength + 20 <= totalLength, totalLength <= bytes.count {
+        var tcpValid = !tcp
+        if tcp, headerLength + 20 <= totalLength, totalLength <= bytes.count {
             var sum = InternetChecksum()
             sum.addPseudoHeader(
                 source: ip.source, destination: ip.destination, length: totalLength - headerLength)
@@ -33,4 +39,18 @@ extension IPv4TCPPacket {
     public func verifyChecksums(in bytes: [UInt8]) -> ChecksumStatus {
         bytes.withUnsafeBytes { verifyChecksums(in: $0) }
     }
+}
+
+/// What the link that delivered a packet says about its TCP checksum, as Linux's `ip_summed`
+/// does for a socket buffer.
+public enum LinkChecksum: Sendable, Hashable {
+    /// Verify it (RFC 9293 §3.1; RFC 1122 §4.2.2.7: a segment whose checksum fails is dropped):
+    /// the packet may have crossed a wire.
+    case unverified
+    /// The link has verified it, or the packet never crossed a wire: a TUN packet from the local
+    /// kernel flagged `VIRTIO_NET_HDR_F_NEEDS_CSUM` (its stack left the checksum to "hardware"
+    /// and trusts the bytes, `CHECKSUM_PARTIAL`) or `VIRTIO_NET_HDR_F_DATA_VALID`
+    /// (`CHECKSUM_UNNECESSARY`). The engine then does not read the payload for a checksum; the
+    /// IPv4 header checksum is still verified. Counted in `EndpointCounters.checksumsVouched`.
+    case vouchedByLink
 }
