@@ -32,12 +32,17 @@ import Testing
         #expect(t.endpoint.counters.segmentsToClosedPort == 1)
     }
 
-    @Test func badChecksumIsDroppedAndCounted() {
+    /// An endpoint listening on port 80, and a valid SYN to it from the peer.
+    static func listenerAndSYN() -> (EngineTest, [UInt8]) {
         let t = EngineTest()
         try? t.endpoint.listen(port: 80)
         let ip = IPv4Header(source: EngineTest.peerAddress, destination: EngineTest.localAddress)
         let tcp = TCPHeader(sourcePort: 40000, destinationPort: 80, sequenceNumber: SequenceNumber(1), flags: .syn, window: 100)
-        var bytes = IPv4TCPPacket.encode(ip: ip, tcp: tcp, payload: [])
+        return (t, IPv4TCPPacket.encode(ip: ip, tcp: tcp, payload: []))
+    }
+
+    @Test func badChecksumIsDroppedAndCounted() {
+        var (t, bytes) = Self.listenerAndSYN()
         bytes[24] ^= 0x01   // one bit of the sequence number
         bytes.withUnsafeBytes { t.endpoint.receive($0, at: .zero) }
         t.expectNothing(at: .zero)
@@ -51,11 +56,7 @@ import Testing
     /// checksum is dropped when unverified and answered when vouched for; the IPv4 header
     /// checksum is verified either way.
     @Test func vouchedChecksumIsNotVerifiedButTheIPv4HeaderIs() {
-        let t = EngineTest()
-        try? t.endpoint.listen(port: 80)
-        let ip = IPv4Header(source: EngineTest.peerAddress, destination: EngineTest.localAddress)
-        let tcp = TCPHeader(sourcePort: 40000, destinationPort: 80, sequenceNumber: SequenceNumber(1), flags: .syn, window: 100)
-        let valid = IPv4TCPPacket.encode(ip: ip, tcp: tcp, payload: [])
+        let (t, valid) = Self.listenerAndSYN()
         var badTCP = valid
         badTCP[36] ^= 0xff   // the TCP checksum field, as a partial (pseudo-header-only) one differs
         badTCP.withUnsafeBytes { t.endpoint.receive($0, at: .zero, checksum: .unverified) }
