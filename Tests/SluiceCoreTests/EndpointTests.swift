@@ -218,4 +218,45 @@ import Testing
         while let (_, tcp, _) = t.transmit(at: .zero) { order.append(tcp.destinationPort) }
         #expect(order == [1, 2, 3])
     }
+
+    /// The per-call scans stop at `occupiedEnd`, one past the highest occupied slot, so a
+    /// table raised to 10,000 slots costs nothing while three connections are open; freeing
+    /// the top slot lowers it, a freed slot below keeps it, and round-robin continues over what
+    /// is left in slot order (a cursor past the end starts again at slot 0).
+    @Test func scansStopAtTheHighestOccupiedSlot() throws {
+        let t = EngineTest(config: EngineTest.config { $0.maxConnections = 10_000 })
+        #expect(t.endpoint.occupiedEnd == 0)
+        #expect(t.endpoint.nextDeadline == nil)
+        var ids: [ConnectionID] = []
+        for port: UInt16 in 1...3 {
+            ids.append(try t.endpoint.connect(to: SocketAddress(EngineTest.peerAddress, port), at: .zero))
+        }
+        #expect(t.endpoint.occupiedEnd == 3)
+        var order: [UInt16] = []
+        while let (_, tcp, _) = t.transmit(at: .zero) { order.append(tcp.destinationPort) }
+        #expect(order == [1, 2, 3])
+        #expect(t.endpoint.transmitCursor == 0)
+        #expect(t.endpoint.nextDeadline == .seconds(1), "the SYN timers")
+
+        t.endpoint.abort(ids[1])                 // a hole below the top: the end stays
+        #expect(t.endpoint.occupiedEnd == 3)
+        t.endpoint.abort(ids[2])                 // the top: the end drops past the hole
+        #expect(t.endpoint.occupiedEnd == 1)
+        #expect(t.endpoint.connectionCount == 1)
+        while t.transmit(at: .zero) != nil {}    // the two RSTs
+        // Slot 0's SYN times out and is sent again; nothing past the end is looked at.
+        #expect(t.endpoint.nextDeadline == .seconds(1))
+        #expect(t.transmit(at: .seconds(1))?.tcp.destinationPort == 1)
+
+        // The lowest free slot is taken again; round-robin goes on in slot order.
+        let again = try t.endpoint.connect(to: SocketAddress(EngineTest.peerAddress, 4), at: .seconds(1))
+        #expect(again.index == 1)
+        #expect(t.endpoint.occupiedEnd == 2)
+        #expect(t.transmit(at: .seconds(1))?.tcp.destinationPort == 4)
+        t.endpoint.abort(again)
+        t.endpoint.abort(ids[0])
+        #expect(t.endpoint.occupiedEnd == 0)
+        #expect(t.endpoint.nextDeadline == nil)
+        t.expectInvariants()
+    }
 }

@@ -10,12 +10,16 @@ extension Endpoint {
         var live = 0
         for i in slots.indices {
             guard let c = slots[i].connection else { continue }
+            if i >= occupiedEnd { problems.append("slot \(i) holds a connection past occupiedEnd \(occupiedEnd)") }
             let id = id(ofSlot: i)
             for p in c.checkInvariants() { problems.append("\(id) \(c.tuple): \(p)") }
             if !c.isClosed {
                 live += 1
                 if byTuple[c.tuple] != i { problems.append("\(id): not reachable by its 4-tuple") }
             }
+        }
+        if occupiedEnd > 0 && (occupiedEnd > slots.count || slots[occupiedEnd - 1].connection == nil) {
+            problems.append("occupiedEnd \(occupiedEnd) is past the last occupied slot")
         }
         if byTuple.count != live {
             problems.append("tuple table holds \(byTuple.count) entries for \(live) live connections")

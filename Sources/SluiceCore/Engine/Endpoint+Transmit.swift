@@ -12,14 +12,17 @@ extension Endpoint {
                 return length
             }
         }
-        let n = slots.count
+        // Only slots below `occupiedEnd` can hold a connection: the round-robin order over them
+        // is the order over the whole table with the empty tail skipped.
+        let n = occupiedEnd
         guard n > 0 else { return nil }
-        for k in 0..<n {
-            let i = (transmitCursor + k) % n
-            guard let c = slots[i].connection,
-                  let segment = c.nextSegment(at: now, maxPacketLength: buffer.count) else { continue }
-            transmitCursor = (i + 1) % n
-            if let length = transmit(segment, slot: i, into: buffer, at: now) { return length }
+        var i = transmitCursor < n ? transmitCursor : 0
+        for _ in 0..<n {
+            if let c = slots[i].connection, let segment = c.nextSegment(at: now, maxPacketLength: buffer.count) {
+                transmitCursor = i + 1 < n ? i + 1 : 0
+                if let length = transmit(segment, slot: i, into: buffer, at: now) { return length }
+            }
+            i = i + 1 < n ? i + 1 : 0
         }
         return nil
     }

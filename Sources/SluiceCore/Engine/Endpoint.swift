@@ -57,6 +57,11 @@ public final class Endpoint {
     @exclusivity(unchecked) var listeners: [Listener] = []
     @exclusivity(unchecked) var events: FixedQueue<EndpointEvent>
     @exclusivity(unchecked) var resets: FixedQueue<PendingReset>
+    /// Every slot at or past this index is empty, so the per-call scans (`pollTransmit`,
+    /// `nextDeadline`, `handleTimeout`) stop here instead of walking all `maxConnections`
+    /// slots: new connections take the lowest free slot, so a table raised for many
+    /// connections costs nothing while few are open. Raised by `install`, lowered by `release`.
+    @exclusivity(unchecked) var occupiedEnd = 0
     /// Round-robin position for `pollTransmit`.
     @exclusivity(unchecked) var transmitCursor = 0
     /// Next ephemeral port to try.
@@ -107,7 +112,7 @@ public final class Endpoint {
     /// Closes the listener on `port`; connections not yet accepted are reset.
     public func stopListening(port: UInt16) {
         guard let li = listenerIndex(port: port) else { return }
-        for i in slots.indices {
+        for i in 0..<occupiedEnd {
             guard let c = slots[i].connection, c.listenerPort == port, !c.ownedByApplication else { continue }
             if let seq = c.abort() { queueReset(tuple: c.tuple, sequence: seq, acknowledgment: nil) }
             c.pendingEvents = []
@@ -212,7 +217,7 @@ public final class Endpoint {
     /// Live connections in the table (TIME-WAIT and unreleased CLOSED ones included).
     public var connectionCount: Int {
         var n = 0
-        for s in slots where s.connection != nil { n += 1 }
+        for i in 0..<occupiedEnd where slots[i].connection != nil { n += 1 }
         return n
     }
 
@@ -221,8 +226,8 @@ public final class Endpoint {
     /// The earliest time at which `handleTimeout` has work (timers, delayed ACK, pacer).
     public var nextDeadline: Instant? {
         var earliest: Instant?
-        for s in slots {
-            guard let t = s.connection?.nextDeadline else { continue }
+        for i in 0..<occupiedEnd {
+            guard let t = slots[i].connection?.nextDeadline else { continue }
             if let e = earliest, e <= t { continue }
             earliest = t
         }
@@ -231,7 +236,7 @@ public final class Endpoint {
 
     /// Runs the timers due at `now`.
     public func handleTimeout(at now: Instant) {
-        for i in slots.indices {
+        for i in 0..<occupiedEnd {
             guard let c = slots[i].connection, let t = c.nextDeadline, t <= now else { continue }
             c.handleTimeout(at: now)
             settle(slot: i)
@@ -264,7 +269,7 @@ public final class Endpoint {
     func freeSlot() -> Int? {
         if let i = slots.firstIndex(where: { $0.connection == nil }) { return i }
         var oldest: (slot: Int, until: Instant)?
-        for i in slots.indices {
+        for i in 0..<occupiedEnd {
             guard let c = slots[i].connection, c.applicationClosed, case .timeWait(let until) = c.state else { continue }
             if let o = oldest, o.until <= until { continue }
             oldest = (i, until)
@@ -277,6 +282,7 @@ public final class Endpoint {
 
     func install(_ connection: Connection, in slot: Int) -> ConnectionID {
         slots[slot].connection = connection
+        occupiedEnd = Swift.max(occupiedEnd, slot + 1)
         byTuple[connection.tuple] = slot
         return ConnectionID(index: UInt32(slot), generation: slots[slot].generation)
     }
@@ -301,6 +307,7 @@ public final class Endpoint {
         }
         slots[slot].connection = nil
         slots[slot].generation &+= 1
+        while occupiedEnd > 0 && slots[occupiedEnd - 1].connection == nil { occupiedEnd -= 1 }
     }
 
     /// After anything happened to a connection: move its events to the queue, hand a newly
