@@ -13,9 +13,11 @@ final class BenchChild {
     let name: String
     let stdoutPath: String
     let stderrPath: String
-    /// Filled by `wait`: exit status (128 + signal when killed) and peak RSS in KiB.
+    /// Filled by `wait`: exit status (128 + signal when killed), peak RSS in KiB, and the CPU
+    /// time (user + system, all its threads) it used.
     private(set) var status: Int32?
     private(set) var maxRSSKiB: Int = 0
+    private(set) var cpuSeconds: Double = 0
 
     init?(_ name: String, _ arguments: [String], directory: String) {
         self.name = name
@@ -51,9 +53,7 @@ final class BenchChild {
             var usage = rusage()
             let r = wait4(pid, &raw, killed ? 0 : WNOHANG, &usage)
             if r == pid {
-                maxRSSKiB = Int(usage.ru_maxrss)
-                let signal = raw & 0x7f
-                status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+                reaped(raw, usage)
                 return killed ? nil : status
             }
             if r < 0 && errno != EINTR { return nil }
@@ -75,14 +75,23 @@ final class BenchChild {
         while monotonicSeconds() < deadline {
             if predicate(self) { return true }
             var raw: Int32 = 0
-            if waitpid(pid, &raw, WNOHANG) == pid {
-                let signal = raw & 0x7f
-                status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+            var usage = rusage()
+            if wait4(pid, &raw, WNOHANG, &usage) == pid {
+                reaped(raw, usage)
                 return predicate(self)
             }
             usleep(20_000)
         }
         return false
+    }
+
+    /// Records what `wait4` said of the exited child.
+    private func reaped(_ raw: Int32, _ usage: rusage) {
+        maxRSSKiB = Int(usage.ru_maxrss)
+        cpuSeconds = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        let signal = raw & 0x7f
+        status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
     }
 
     var transcript: String { "--- \(name) stdout:\n\(stdout)--- \(name) stderr:\n\(stderr)" }

@@ -28,12 +28,28 @@ enum TunBench {
         var gbps: Double?
         var kernelGbps: Double?
         var report: String
+        /// CPU seconds (user + system) of the Sluice process (its hashing thread included) and
+        /// of the kernel-side peer (its system time includes the kernel's TCP work done in its
+        /// context; the part done in Sluice's `write`/`read` calls counts for Sluice), and the
+        /// transfer's seconds: with 2 cores, (sluice + peer) / (2 × seconds) is how busy the
+        /// machine was.
+        var sluiceCPUSeconds: Double?
+        var kernelCPUSeconds: Double?
+        var seconds: Double?
+
+        /// "CPU: sluice 1.17 s + kernel peer 0.68 s in 1.03 s (90% of 2 cores)".
+        var cpuLine: String? {
+            guard let s = sluiceCPUSeconds, let k = kernelCPUSeconds, let t = seconds, t > 0 else { return nil }
+            let cores = Double(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            return "CPU: sluice \(formatted(s)) s + kernel peer \(formatted(k)) s in \(formatted(t)) s (\(formatted(100 * (s + k) / (cores * t), 0))% of \(Int(cores)) cores)"
+        }
 
         /// One element of the JSON `rows` array, against the veth and lwIP baselines.
         func json(veth: Double?, lwip: Double) -> BenchJSON {
             var r = BenchJSON(["mode": mode, "direction": direction, "gbps": gbps, "kernel_peer_gbps": kernelGbps,
                                "veth_gbps": veth, "ratio_veth": gbps.flatMap { g in veth.map { g / $0 } },
-                               "lwip_gbps": lwip, "ratio_lwip": gbps.map { $0 / lwip }])
+                               "lwip_gbps": lwip, "ratio_lwip": gbps.map { $0 / lwip },
+                               "sluice_cpu_s": sluiceCPUSeconds, "kernel_peer_cpu_s": kernelCPUSeconds])
             r.add("sluice", raw: report.isEmpty ? "null" : report)
             return r
         }
@@ -104,6 +120,7 @@ enum TunBench {
                 }
                 if let s = row.gbps { line += "   lwIP (issue 10) \(formatted(lwip(row))) -> \(formatted(s / lwip(row), 2))x" }
                 print(line)
+                if let cpu = row.cpuLine { print("          \(cpu)") }
             }
             if rows.contains(where: { $0.gbps == nil }) { print("  (files of the failed runs: \(directory))") }
         }
@@ -116,13 +133,17 @@ enum TunBench {
         guard let sink = ns.spawn("sink-\(mode)", ["/usr/bin/python3", peer, "sink", "10.0.0.2:5002"]) else { return row }
         defer { sink.wait(seconds: 10) }
         guard sink.waitForOutput(seconds: 10, { $0.stdout.contains("listening") }) else { return row }
-        let sender = ns.exec([benchBinary("sluice-send"), "--tun", device, "--local", "10.0.0.1",
-                              "--connect", "10.0.0.2:5002", "--bytes", "\(bytes)", "--json"] + extra, seconds: 300)
+        guard let sender = ns.spawn("send-\(mode)", [benchBinary("sluice-send"), "--tun", device, "--local", "10.0.0.1",
+                                                     "--connect", "10.0.0.2:5002", "--bytes", "\(bytes)", "--json"] + extra) else { return row }
+        sender.wait(seconds: 300)
         sink.wait(seconds: 10)
-        if let line = firstJSONLine(sender.output) {
+        if let line = firstJSONLine(sender.stdout) {
             row.report = String(line)
             if jsonValue("result", in: line) == "completed" { row.gbps = jsonNumber("goodput_bps", in: line).map { $0 / 1e9 } }
+            row.seconds = jsonNumber("seconds", in: line)
         }
+        row.sluiceCPUSeconds = sender.cpuSeconds
+        row.kernelCPUSeconds = sink.cpuSeconds
         if let k = firstJSONLine(sink.stdout), let b = jsonNumber("bytes", in: k), let s = jsonNumber("seconds", in: k), s > 0 {
             row.kernelGbps = b * 8 / s / 1e9
         }
@@ -136,13 +157,17 @@ enum TunBench {
                                                        "--json", "--once"] + extra) else { return row }
         defer { receiver.wait(seconds: 10) }
         guard receiver.waitForOutput(seconds: 10, { $0.stderr.contains("listening") }) else { return row }
-        let source = ns.exec(["/usr/bin/python3", peer, "source", "10.0.0.1:5001", "\(bytes)"], seconds: 300)
+        guard let source = ns.spawn("source-\(mode)", ["/usr/bin/python3", peer, "source", "10.0.0.1:5001", "\(bytes)"]) else { return row }
+        source.wait(seconds: 300)
         receiver.wait(seconds: 20)
         if let line = firstJSONLine(receiver.stdout) {
             row.report = String(line)
             if jsonValue("result", in: line) == "completed" { row.gbps = jsonNumber("goodput_bps", in: line).map { $0 / 1e9 } }
+            row.seconds = jsonNumber("seconds", in: line)
         }
-        if let k = firstJSONLine(source.output), let b = jsonNumber("bytes", in: k), let s = jsonNumber("seconds", in: k), s > 0 {
+        row.sluiceCPUSeconds = receiver.cpuSeconds
+        row.kernelCPUSeconds = source.cpuSeconds
+        if let k = firstJSONLine(source.stdout), let b = jsonNumber("bytes", in: k), let s = jsonNumber("seconds", in: k), s > 0 {
             row.kernelGbps = b * 8 / s / 1e9
         }
         return row
