@@ -105,7 +105,7 @@ let package = Package(
         .target(name: "CSluiceMalloc"),
         .target(name: "CSluiceAllocCounter"),
         .executableTarget(name: "sluice-bench", dependencies: [
-            "SluiceCore", "SluiceHarness", "SluiceFormat", "SluiceRandom", "SluicePcap", "SluicePolicy", "CSluiceMalloc", "CSluiceAllocCounter",
+            "SluiceCore", "SluiceHarness", "SluiceFormat", "SluiceRandom", "SluicePcap", "SluicePolicy", "SluiceTrace", "CSluiceMalloc", "CSluiceAllocCounter",
         ]),
 
         .executableTarget(name: "sluice-http", dependencies: [

@@ -8,6 +8,8 @@
 #include <sys/prctl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <sched.h>
+#include <sys/syscall.h>
 
 // The TUN driver fills a struct ifreq by offsets: the name first, then the flags.
 _Static_assert(offsetof(struct ifreq, ifr_name) == 0, "ifr_name at offset 0");
@@ -72,6 +74,37 @@ int sluice_send_batch(int fd, const void *storage, unsigned long slot_size, unsi
 
 int sluice_set_timer_slack(unsigned long nanoseconds) {
     return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
+}
+
+// struct sched_attr as in <linux/sched/types.h> (SCHED_ATTR_SIZE_VER1, 56 bytes); glibc 2.36
+// has neither the structure nor sched_setattr/sched_getattr wrappers.
+struct sluice_sched_attr {
+    unsigned int size, sched_policy;
+    unsigned long long sched_flags;
+    int sched_nice;
+    unsigned int sched_priority;
+    unsigned long long sched_runtime, sched_deadline, sched_period;
+    unsigned int sched_util_min, sched_util_max;
+};
+_Static_assert(sizeof(struct sluice_sched_attr) == 56, "SCHED_ATTR_SIZE_VER1");
+#ifndef SCHED_FLAG_RESET_ON_FORK
+#define SCHED_FLAG_RESET_ON_FORK 0x01   // <linux/sched.h>, whose CLONE_* clash with <sched.h>'s
+#endif
+
+long long sluice_set_scheduler_slice(unsigned long long nanoseconds) {
+    struct sluice_sched_attr attr;
+    memset(&attr, 0, sizeof attr);
+    if (syscall(SYS_sched_getattr, 0, &attr, (unsigned)sizeof attr, 0) != 0) return -1;
+    if (attr.sched_policy != SCHED_OTHER && attr.sched_policy != SCHED_BATCH) return 0;
+    attr.size = sizeof attr;
+    attr.sched_flags &= SCHED_FLAG_RESET_ON_FORK;   // not the utilization clamps
+    attr.sched_runtime = nanoseconds;
+    attr.sched_deadline = 0;
+    attr.sched_period = 0;
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) return -1;
+    memset(&attr, 0, sizeof attr);
+    if (syscall(SYS_sched_getattr, 0, &attr, (unsigned)sizeof attr, 0) != 0) return -1;
+    return (long long)attr.sched_runtime;
 }
 
 int sluice_tun_set_offload(int fd, unsigned flags) {

@@ -5,19 +5,22 @@ import Dispatch
 /// (about 1.4 GB/s on this machine: a third of a core at 4 Gbit/s) runs beside the packet loop
 /// instead of inside it.
 ///
-/// The producer (the run loop's thread) fills one chunk at a time: `chunk()` gives the chunk to
-/// fill next, `submit(_:to:)` hands its first bytes to the hashing thread and moves on. Chunks are
-/// used round-robin and hashed in submission order on one serial queue, so the chunk after the
-/// last one submitted is always the oldest in flight; `chunk()` waits until the hashing thread has
-/// released it. That wait is the pipeline's backpressure: memory stays at `chunkCount ×
-/// chunkSize`, and a producer faster than the hash waits as long as it would have spent hashing
-/// inline. `digest(of:)` waits for everything submitted, then finalizes that stream.
+/// The producer (the run loop's thread) writes into the free part of the current chunk
+/// (`space()`) and commits what it wrote to a stream (`commit(_:to:)`); one chunk may hold the
+/// bytes of several streams, in order. A chunk goes to the hashing thread as one task when it is
+/// full, or when a digest is asked for, so a reader of a few segments per wake-up does not wake
+/// the hashing thread each time. Chunks are used round-robin and hashed in order on one serial
+/// queue, so the next chunk is always the oldest in flight; `space()` waits until the hashing
+/// thread has released it. That wait is the pipeline's backpressure: memory stays at
+/// `chunkCount × chunkSize`, and a producer faster than the hash waits as long as it would have
+/// spent hashing inline. `digest(of:)` hands over what is committed, waits for it, and
+/// finalizes that stream.
 ///
-/// Thread discipline (hence `@unchecked Sendable`): one producer thread calls `chunk`, `submit`
-/// and `digest`; the serial queue alone touches a stream's hash state between a submit and the
-/// next `digest`, and reads a chunk only between its submit and the matching semaphore signal.
+/// Thread discipline (hence `@unchecked Sendable`): one producer thread calls `space`, `commit`
+/// and `digest`; between a chunk's hand-over and its semaphore signal only the serial queue
+/// touches that chunk and the hash states of the streams in it.
 package final class HashPipeline: @unchecked Sendable {
-    /// One stream's running SHA-256, owned by the hashing queue while chunks of it are in flight.
+    /// One stream's running SHA-256, owned by the hashing queue while bytes of it are in flight.
     package final class Stream: @unchecked Sendable {
         fileprivate var state = SHA256()
         package init() {}
@@ -27,8 +30,13 @@ package final class HashPipeline: @unchecked Sendable {
     private let chunks: [UnsafeMutableRawBufferPointer]
     private let queue = DispatchQueue(label: "sluice.hash")
     private let free: DispatchSemaphore
-    private var next = 0
+    /// The current chunk, whether the producer holds it (waited for it), and how much of it is
+    /// committed.
+    private var current = 0
     private var holding = false
+    private var filled = 0
+    /// The committed ranges of the current chunk, in order, not yet handed over.
+    private var pending: [(stream: Stream, range: Range<Int>)] = []
 
     package init(chunkSize: Int = 256 * 1024, chunkCount: Int = 4) {
         self.chunkSize = max(1, chunkSize)
@@ -37,6 +45,7 @@ package final class HashPipeline: @unchecked Sendable {
             UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, chunkSize), alignment: 64)
         }
         free = DispatchSemaphore(value: count)
+        pending.reserveCapacity(64)
     }
 
     deinit {
@@ -46,33 +55,70 @@ package final class HashPipeline: @unchecked Sendable {
         for chunk in chunks { chunk.deallocate() }
     }
 
-    /// The chunk to fill next; waits until the hashing thread is done with it. The same chunk
-    /// until `submit`.
-    package func chunk() -> UnsafeMutableRawBufferPointer {
+    /// The free part of the current chunk, at least `minimum` bytes (at most a chunk): a chunk
+    /// with less room left is handed over first. Waits until the hashing thread is done with the
+    /// chunk when it is a new one. The same space until `commit`.
+    package func space(atLeast minimum: Int = 1) -> UnsafeMutableRawBufferPointer {
+        if holding, chunkSize - filled < max(1, min(minimum, chunkSize)) { handOver() }
         if !holding {
             free.wait()
             holding = true
+            filled = 0
         }
-        return chunks[next]
+        return UnsafeMutableRawBufferPointer(rebasing: chunks[current][filled...])
     }
 
-    /// Hands the first `count` bytes of the current chunk to the hashing thread for `stream`.
-    /// With `count` 0 the chunk stays the current one.
-    package func submit(_ count: Int, to stream: Stream) {
+    /// The first `count` bytes of `space()` belong to `stream`, after its earlier ones. A full
+    /// chunk goes to the hashing thread.
+    package func commit(_ count: Int, to stream: Stream) {
         guard holding, count > 0 else { return }
-        let index = next
-        let length = min(count, chunkSize)
-        queue.async { [self] in
-            stream.state.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunks[index][..<length]))
+        let end = min(chunkSize, filled + count)
+        if let last = pending.last, last.stream === stream, last.range.upperBound == filled {
+            pending[pending.count - 1].range = last.range.lowerBound..<end
+        } else {
+            pending.append((stream, filled..<end))
+        }
+        filled = end
+        if filled == chunkSize { handOver() }
+    }
+
+    /// The SHA-256 of everything committed for `stream`, once the hashing thread has caught up.
+    /// The stream's state is finalized (a copy), so it may go on.
+    package func digest(of stream: Stream) -> SHA256.Digest {
+        if !pending.isEmpty { handOver() }
+        return queue.sync { stream.state.finalize() }
+    }
+
+    /// Gives the current chunk's committed ranges to the hashing thread and moves to the next
+    /// chunk (waited for by the next `space()`).
+    private func handOver() {
+        guard holding else { return }
+        guard !pending.isEmpty else {
+            filled = 0   // nothing committed: the chunk stays
+            return
+        }
+        let chunk = chunks[current]
+        let ranges = pending
+        pending.removeAll(keepingCapacity: true)
+        let box = Ranges(chunk: chunk, ranges: ranges)
+        queue.async { [free] in
+            for (stream, range) in box.ranges {
+                stream.state.update(bufferPointer: UnsafeRawBufferPointer(rebasing: box.chunk[range]))
+            }
             free.signal()
         }
         holding = false
-        next = (next + 1) % chunks.count
+        current = (current + 1) % chunks.count
     }
 
-    /// The SHA-256 of everything submitted for `stream`, once the hashing thread has caught up.
-    /// The stream's state is finalized (a copy), so it may go on.
-    package func digest(of stream: Stream) -> SHA256.Digest {
-        queue.sync { stream.state.finalize() }
+    /// A chunk and its ranges, handed to the hashing thread (which alone reads them until it
+    /// signals the chunk free).
+    private final class Ranges: @unchecked Sendable {
+        let chunk: UnsafeMutableRawBufferPointer
+        let ranges: [(stream: Stream, range: Range<Int>)]
+        init(chunk: UnsafeMutableRawBufferPointer, ranges: [(stream: Stream, range: Range<Int>)]) {
+            self.chunk = chunk
+            self.ranges = ranges
+        }
     }
 }

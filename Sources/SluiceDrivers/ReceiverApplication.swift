@@ -128,32 +128,29 @@ package final class ReceiverApplication: LinkApplication {
         }
     }
 
-    /// Reads what the bucket allows, `readChunk` bytes at a time, into one chunk of the hash
-    /// pipeline, which goes to the hashing thread before returning (a connection never holds a
-    /// chunk between turns). Returns when the bucket is next full if it is the limit.
+    /// Reads what the bucket allows, `readChunk` bytes at a time, into the hash pipeline's
+    /// current chunk, committing each read to the connection's hash. Returns when the bucket is
+    /// next full if it is the limit.
     private func read(_ connection: Connection, _ endpoint: Endpoint, at now: Instant) -> Instant? {
-        let chunk = hashing.chunk()
-        var filled = 0
-        defer { hashing.submit(filled, to: connection.hash) }
         var reads = 0
         while reads < readsPerService {
-            var allowed = min(options.readChunk, chunk.count - filled)
+            let space = hashing.space(atLeast: options.readChunk)
+            var allowed = min(options.readChunk, space.count)
             if let bucket = connection.bucket {
                 guard bucket.isFull(at: now) else { return bucket.fullAt(now) }
                 allowed = min(allowed, bucket.available(at: now))
             }
-            if allowed == 0 { break }
-            let n = endpoint.read(connection.id, into: UnsafeMutableRawBufferPointer(rebasing: chunk[filled..<(filled + allowed)]))
+            let n = endpoint.read(connection.id, into: UnsafeMutableRawBufferPointer(rebasing: space[..<allowed]))
             if n == 0 {
                 closeIfPeerDone(connection, endpoint)
                 return nil
             }
             if let output, outputError == nil {
                 do throws(LinkError) {
-                    try output.write(UnsafeRawBufferPointer(rebasing: chunk[filled..<(filled + n)]))
+                    try output.write(UnsafeRawBufferPointer(rebasing: space[..<n]))
                 } catch { outputError = error; isDone = true }
             }
-            filled += n
+            hashing.commit(n, to: connection.hash)
             reads += 1
             connection.bucket?.consume(n, at: now)
             connection.report.bytes += n

@@ -169,11 +169,11 @@ package final class SenderApplication: LinkApplication {
         while true {
             if stagedStart == stagedEnd {
                 if sourceEnded { break }
-                hashing.submit(stagedEnd, to: stream)
+                hashing.commit(stagedEnd, to: stream)
                 stagedStart = 0
                 stagedEnd = 0
                 do throws(LinkError) {
-                    let n = try payload.fill(hashing.chunk())
+                    let n = try payload.fill(hashing.space(atLeast: hashing.chunkSize))
                     stagedEnd = n
                     if n == 0 {
                         sourceEnded = true
@@ -186,7 +186,7 @@ package final class SenderApplication: LinkApplication {
                     return
                 }
             }
-            let accepted = endpoint.write(id, UnsafeRawBufferPointer(rebasing: hashing.chunk()[stagedStart..<stagedEnd]))
+            let accepted = endpoint.write(id, UnsafeRawBufferPointer(rebasing: hashing.space(atLeast: hashing.chunkSize)[stagedStart..<stagedEnd]))
             if accepted == 0 { return }
             stagedStart += accepted
             written += accepted
@@ -207,8 +207,8 @@ package final class SenderApplication: LinkApplication {
         report.remote = "\(options.remote)"
         report.result = result
         report.bytes = written
-        // The accepted bytes of the current chunk; the rest was never sent.
-        hashing.submit(stagedStart, to: stream)
+        // The accepted staged bytes; the rest was never sent.
+        hashing.commit(stagedStart, to: stream)
         stagedStart = 0
         stagedEnd = 0
         report.sha256 = hexDigest(hashing.digest(of: stream))

@@ -2,14 +2,15 @@
 @preconcurrency import Glibc
 #endif
 import SluiceCore
-import SluicePcap
+import SluiceTrace
 
 /// `sluice-bench pacing`: `sluice-send --pace RATE` to `sluice-recv` (reading as fast as it can)
 /// over the UDP-on-loopback link on the real clock, at 10, 50 and 200 Mbit/s. From the sender's
 /// pcap: the payload bytes it sent in each 10 ms bin, from one round trip after its first data
 /// segment to its last (the last, partial bin left out), against rate × 10 ms. Prints the largest
-/// deviation of a bin, in percent and in bytes. Targets (issue 10): every bin within ±10 % at
-/// 50 and 200 Mbit/s, within one segment (1448 bytes) at 10 Mbit/s.
+/// deviation of a bin, in percent and in bytes, and how many bins miss the target (binning:
+/// `PacingBins`). Targets (issue 10): every bin within ±10 % at 50 and 200 Mbit/s, within one
+/// full segment (the largest the sender sent: 1448 bytes with timestamps) at 10 Mbit/s.
 ///
 /// `gbps` is the payload rate achieved over the bins at the highest rate, `baseline_gbps` that
 /// rate as configured (the ratio shows how close the average is).
@@ -22,18 +23,24 @@ enum PacingBench {
 
     struct Result {
         var mbit: Int
-        var bins: Int
-        var expectedBytes: Double
-        var maxDeviationBytes: Double
-        var achievedGbps: Double
-        var maxDeviationPercent: Double { 100 * maxDeviationBytes / expectedBytes }
-        var target: String { mbit <= 10 ? "<= 1 segment (1448 B)" : "<= 10 %" }
-        var met: Bool { mbit <= 10 ? maxDeviationBytes <= 1448 : maxDeviationPercent <= 10 }
+        var bins: PacingBins.Result
+        var expectedBytes: Double { bins.expectedBytes }
+        var maxDeviationBytes: Double { bins.maxDeviationBytes }
+        var maxDeviationPercent: Double { 100 * bins.maxDeviationFraction }
+        var achievedGbps: Double { bins.achievedBytesPerSecond * 8 / 1e9 }
+        /// At 10 Mbit/s and below a bin holds about 8.6 segments, so ±10 % is less than one
+        /// segment: the target there is one full segment (the largest the sender sent).
+        var usesSegmentTarget: Bool { mbit <= 10 }
+        var allowedBytes: Double { usesSegmentTarget ? Double(bins.segmentBytes) : 0.10 * expectedBytes }
+        var target: String { usesSegmentTarget ? "<= 1 segment (\(bins.segmentBytes) B)" : "<= 10 %" }
+        var met: Bool { maxDeviationBytes <= allowedBytes }
+        var binsOff: Int { bins.binsOff(byMoreThan: allowedBytes) }
 
         /// One element of the JSON `rates` array.
         var json: BenchJSON {
-            BenchJSON(["mbit": mbit, "achieved_gbps": achievedGbps, "bins": bins, "expected_bytes_per_bin": expectedBytes,
-                       "max_deviation_bytes": maxDeviationBytes, "max_deviation_percent": maxDeviationPercent, "met": met])
+            BenchJSON(["mbit": mbit, "achieved_gbps": achievedGbps, "bins": bins.bins.count, "expected_bytes_per_bin": expectedBytes,
+                       "segment_bytes": bins.segmentBytes, "max_deviation_bytes": maxDeviationBytes,
+                       "max_deviation_percent": maxDeviationPercent, "bins_off_target": binsOff, "met": met])
         }
     }
 
@@ -64,8 +71,8 @@ enum PacingBench {
         } else {
             print("pacing, UDP loopback, real clock, 10 ms bins after the first round trip, \(stamp.date), \(stamp.machine):")
             for r in results {
-                print("  \(String(r.mbit).padding(4))Mbit/s   achieved \(formatted(r.achievedGbps * 1000, 2)) Mbit/s   \(r.bins) bins of \(Int(r.expectedBytes)) B"
-                      + "   largest deviation \(formatted(r.maxDeviationPercent, 1)) % (\(Int(r.maxDeviationBytes)) B)   target \(r.target): \(r.met ? "met" : "NOT met")")
+                print("  \(String(r.mbit).padding(4))Mbit/s   achieved \(formatted(r.achievedGbps * 1000, 2)) Mbit/s   \(r.bins.bins.count) bins of \(Int(r.expectedBytes)) B"
+                      + "   largest deviation \(formatted(r.maxDeviationPercent, 1)) % (\(Int(r.maxDeviationBytes)) B, \(r.binsOff) bins off)   target \(r.target): \(r.met ? "met" : "NOT met")")
             }
         }
         return 0
@@ -80,45 +87,11 @@ enum PacingBench {
         return analyse(pcap: pcap, rateBytesPerSecond: rateBytes, mbit: mbit)
     }
 
-    /// Bins the sender's data segments (source 10.0.0.1) of `pcap`.
+    /// Bins the sender's data segments (source 10.0.0.1) of `pcap` (`PacingBins`).
     static func analyse(pcap: String, rateBytesPerSecond: Double, mbit: Int) -> Result? {
-        guard let reader = try? PcapReader(path: pcap) else { return nil }
-        defer { reader.close() }
-        var firstSent: Int64?
-        var firstHeard: Int64?
-        var data: [(t: Int64, bytes: Int)] = []
-        let sender: UInt32 = 0x0a00_0001
-        while let record = try? reader.next() {
-            let p = record.packet
-            guard p.count >= 40 else { continue }
-            let ihl = Int(p[0] & 0x0f) * 4
-            let total = Int(p[2]) << 8 | Int(p[3])
-            let source = UInt32(p[12]) << 24 | UInt32(p[13]) << 16 | UInt32(p[14]) << 8 | UInt32(p[15])
-            guard p.count >= ihl + 20 else { continue }
-            let thl = Int(p[ihl + 12] >> 4) * 4
-            let t = record.timestamp.nanoseconds
-            if source == sender {
-                if firstSent == nil { firstSent = t }
-                let payload = total - ihl - thl
-                if payload > 0 { data.append((t, payload)) }
-            } else if firstHeard == nil {
-                firstHeard = t
-            }
-        }
-        guard let s = firstSent, let h = firstHeard, let first = data.first, let last = data.last else { return nil }
-        let rtt = max(0, h - s)
-        let start = first.t + rtt
-        let bin: Int64 = 10_000_000
-        let binCount = Int((last.t - start) / bin)
-        guard binCount > 0 else { return nil }
-        var bins = [Int](repeating: 0, count: binCount)
-        for d in data where d.t >= start {
-            let k = Int((d.t - start) / bin)
-            if k < binCount { bins[k] += d.bytes }
-        }
-        let expected = rateBytesPerSecond * 0.010
-        let worst = bins.map { abs(Double($0) - expected) }.max() ?? 0
-        let achieved = Double(bins.reduce(0, +)) * 8 / (Double(binCount) * 0.010) / 1e9
-        return Result(mbit: mbit, bins: binCount, expectedBytes: expected, maxDeviationBytes: worst, achievedGbps: achieved)
+        var bins = PacingBins(sender: IPv4Address(10, 0, 0, 1))
+        guard (try? TraceFile.readSegments(path: pcap, { bins.add($0) })) != nil,
+              let result = bins.result(rateBytesPerSecond: rateBytesPerSecond) else { return nil }
+        return Result(mbit: mbit, bins: result)
     }
 }

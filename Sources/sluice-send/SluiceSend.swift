@@ -94,6 +94,8 @@ struct SluiceSend: SluiceCommand {
         if let sndbuf { config.connection.sendBufferSize = sndbuf }
         applyPacing(pace, to: &config.connection)
         let loop = transport.runLoop(for: Endpoint(config: config))
+        // A pacing sender sleeps between segments and must run as soon as it wakes up.
+        if pace != .off { loop.schedulerSlice = RunLoop.pacingSchedulerSlice }
 
         var options = SenderApplication.Options(remote: connect, local: local)
         options.json = json

@@ -3,13 +3,13 @@ import Testing
 import SluiceRandom
 @testable import SluiceDrivers
 
-/// The applications' hashing thread: whatever the chunk sizes, the order of submits and the
+/// The applications' hashing thread: whatever the write sizes, the order of commits and the
 /// number of streams, each stream's digest is the SHA-256 of its bytes in order, as if hashed
 /// inline.
 @Suite struct HashPipelineTests {
     /// Three streams interleaved through a 3-chunk pipeline of 4 KiB chunks (so chunks are
-    /// reused many times while earlier ones are still being hashed), with random fill lengths,
-    /// empty submits and a partially filled last chunk.
+    /// reused many times while earlier ones are still being hashed, and one chunk holds bytes of
+    /// several streams), with random write sizes, asked-for room and empty commits.
     @Test(arguments: [UInt64(1), 2, 3])
     func interleavedStreamsHashAsInline(seed: UInt64) {
         print("HashPipelineTests seed \(seed)")
@@ -18,39 +18,40 @@ import SluiceRandom
         let pipeline = HashPipeline(chunkSize: 4096, chunkCount: 3)
         let streams = (0..<3).map { _ in HashPipeline.Stream() }
         var inline = [SHA256](repeating: SHA256(), count: 3)
-        for _ in 0..<500 {
+        for _ in 0..<2000 {
             let s = Int(random.next() % 3)
-            let chunk = pipeline.chunk()
-            #expect(chunk.count == 4096)
-            let n = Int(random.next() % 4097)   // 0 (nothing submitted) … a full chunk
-            bytes.fill(UnsafeMutableRawBufferPointer(rebasing: chunk[..<n]))
-            inline[s].update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[..<n]))
-            pipeline.submit(n, to: streams[s])
+            let minimum = 1 + Int(random.next() % 4096)
+            let space = pipeline.space(atLeast: minimum)
+            #expect(space.count >= minimum && space.count <= 4096)
+            let n = Int(random.next() % UInt64(space.count + 1))   // 0 (nothing committed) … all of it
+            bytes.fill(UnsafeMutableRawBufferPointer(rebasing: space[..<n]))
+            inline[s].update(bufferPointer: UnsafeRawBufferPointer(rebasing: space[..<n]))
+            pipeline.commit(n, to: streams[s])
+            if random.next() % 200 == 0 {
+                #expect(Array(pipeline.digest(of: streams[s])) == Array(inline[s].finalize()), "stream \(s) midway")
+            }
         }
         for s in 0..<3 {
             #expect(Array(pipeline.digest(of: streams[s])) == Array(inline[s].finalize()), "stream \(s)")
         }
-        // A stream goes on after a digest: the next digest covers everything.
-        let chunk = pipeline.chunk()
-        bytes.fill(UnsafeMutableRawBufferPointer(rebasing: chunk[..<100]))
-        inline[0].update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[..<100]))
-        pipeline.submit(100, to: streams[0])
-        #expect(Array(pipeline.digest(of: streams[0])) == Array(inline[0].finalize()))
     }
 
-    /// `chunk()` hands out the same chunk until it is submitted, and the next one after that.
-    @Test func theCurrentChunkStaysUntilSubmitted() {
+    /// `space()` is the same until a commit; a commit moves it on by what was committed; a chunk
+    /// with too little room left for `atLeast` is handed over and the next one starts empty.
+    @Test func spaceMovesWithCommits() {
         let pipeline = HashPipeline(chunkSize: 64, chunkCount: 2)
         let stream = HashPipeline.Stream()
-        let a = pipeline.chunk()
-        #expect(pipeline.chunk().baseAddress == a.baseAddress)
-        pipeline.submit(0, to: stream)
-        #expect(pipeline.chunk().baseAddress == a.baseAddress, "an empty submit keeps the chunk")
+        let a = pipeline.space()
+        #expect(a.count == 64)
+        #expect(pipeline.space().baseAddress == a.baseAddress)
+        pipeline.commit(0, to: stream)
+        #expect(pipeline.space().baseAddress == a.baseAddress, "an empty commit keeps the space")
         a.storeBytes(of: 7, toByteOffset: 0, as: UInt8.self)
-        pipeline.submit(1, to: stream)
-        let b = pipeline.chunk()
-        #expect(b.baseAddress != a.baseAddress)
-        pipeline.submit(0, to: stream)
+        pipeline.commit(1, to: stream)
+        let b = pipeline.space()
+        #expect(b.baseAddress == a.baseAddress.map { $0 + 1 } && b.count == 63)
+        let c = pipeline.space(atLeast: 64)
+        #expect(c.count == 64 && c.baseAddress != a.baseAddress, "the other chunk")
         #expect(Array(pipeline.digest(of: stream)) == Array(SHA256.hash(data: [UInt8(7)])))
         // Released while holding a chunk: no trap (libdispatch checks its semaphore's count).
     }

@@ -62,6 +62,18 @@ int sluice_await_interface_running(const char *name, int timeout_ms);
 /// sleeping ppoll (default 50 µs), which a pacing run loop feels. Returns 0 or -1.
 int sluice_set_timer_slack(unsigned long nanoseconds);
 
+/// Asks the scheduler for a short time slice for the calling thread (EEVDF's per-task slice,
+/// Linux >= 6.12: sched_setattr with sched_runtime for a SCHED_OTHER or SCHED_BATCH thread; no
+/// privilege is needed). A thread with a slice shorter than the running task's preempts it when
+/// it wakes up (and gets an earlier virtual deadline), instead of waiting until that task's
+/// slice ends: what a pacing run loop that sleeps between segments needs. Policy, nice value
+/// and reset-on-fork stay as they are (read first with sched_getattr). The kernel clamps the
+/// slice to 0.1-100 ms. Returns the slice now in effect in nanoseconds as read back (so a
+/// kernel that accepts the call but has no per-task slice, before 6.12, returns its default or
+/// 0), 0 for a thread of another policy (real-time or SCHED_IDLE: left alone), -1 with errno
+/// when the call is refused (ENOSYS, EPERM, EINVAL).
+long long sluice_set_scheduler_slice(unsigned long long nanoseconds);
+
 /// An epoll descriptor (close-on-exec) that is readable while `a` or `b` is: one descriptor a
 /// poll loop can wait on for two sockets (sluice-relay's two UDP links). -1 with errno on error.
 int sluice_epoll_readable_pair(int a, int b);
