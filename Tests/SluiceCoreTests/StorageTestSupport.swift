@@ -53,6 +53,10 @@ struct RingModel {
         beyond += Array(repeating: nil, count: n)
         return n
     }
+    /// `ByteRing.releaseStorage()`: when nothing is readable, the bytes stored past are gone.
+    mutating func releaseStorage() {
+        if count == 0 { beyond = Array(repeating: nil, count: capacity) }
+    }
 }
 
 /// True when `actual` matches `expected` wherever the model knows the byte.
@@ -61,10 +65,15 @@ func storageBytesMatch(_ actual: [UInt8], _ expected: [UInt8?]) -> Bool {
 }
 
 /// Runs `steps` random ring operations against the model; returns the first mismatch, if any.
+/// The ring's storage is handed back now and then (`releaseStorage`) to a pool it shares with
+/// a second ring, which reuses it meanwhile: reacquired storage (holding the other ring's old
+/// bytes) must give the same answers as fresh storage.
 func runByteRingModel(seed: UInt64, steps: Int) -> String? {
     var rng = SplitMix64(seed: seed)
     let capacity = rng.chance(10) ? rng.int(0...3) : rng.int(1...300)
-    let ring = ByteRing(capacity: capacity)
+    let pool = RingStoragePool(maxCached: rng.int(0...2))
+    let ring = ByteRing(capacity: capacity, pool: pool)
+    let neighbour = ByteRing(capacity: capacity, pool: pool)
     var model = RingModel(capacity: capacity)
     func size() -> Int {
         switch rng.int(0..<10) {
@@ -74,7 +83,7 @@ func runByteRingModel(seed: UInt64, steps: Int) -> String? {
         }
     }
     for step in 0..<steps {
-        let what = rng.int(0..<6)
+        let what = rng.int(0..<7)
         var got = 0, want = 0
         var op = ""
         switch what {
@@ -107,12 +116,23 @@ func runByteRingModel(seed: UInt64, steps: Int) -> String? {
             let expected = model.peek(at: offset, maxCount: n)
             if !storageBytesMatch(out, expected) { return "seed \(seed) step \(step): \(op) returned wrong bytes" }
             got = out.count; want = expected.count
-        default:
+        case 5:
             let n = size()
             op = "discard(\(n))"
             got = ring.discard(n); want = model.discard(n)
+        default:
+            op = "releaseStorage() with count \(ring.count)"
+            ring.releaseStorage(); model.releaseStorage()
+            if ring.count == 0 && ring.holdsStorage { return "seed \(seed) step \(step): \(op) kept the storage" }
+            // The neighbour takes a buffer (the released one, if kept), scribbles on it and hands it back.
+            neighbour.write(rng.bytes(capacity))
+            neighbour.releaseStorage()
+            neighbour.discard(capacity)
+            neighbour.releaseStorage()
         }
         if got != want { return "seed \(seed) step \(step): \(op) returned \(got), model \(want)" }
+        if ring.count > 0 && !ring.holdsStorage { return "seed \(seed) step \(step): after \(op) readable bytes without storage" }
+        if pool.cachedCount > pool.maxCached { return "seed \(seed) step \(step): pool holds \(pool.cachedCount) > \(pool.maxCached)" }
         if ring.count != model.count || ring.freeSpace != model.freeSpace || ring.capacity != capacity {
             return "seed \(seed) step \(step): after \(op) count \(ring.count) free \(ring.freeSpace), model \(model.count) \(model.freeSpace)"
         }
@@ -193,11 +213,13 @@ func runAssemblerModel(seed: UInt64, steps: Int) -> String? {
 
 /// Delivers a random byte stream through a receive ring and an assembler, segments arriving out
 /// of order, duplicated and overlapping (as the connection will); returns a mismatch, if any.
+/// As the connection does, the ring hands its storage back whenever it is empty with nothing
+/// held out of order, to a pool of one buffer (taken back by the next segment).
 func runReassembly(seed: UInt64, streamLength: Int) -> String? {
     var rng = SplitMix64(seed: seed)
     let stream = rng.bytes(streamLength)
     let capacity = rng.int(64...4096)
-    let ring = ByteRing(capacity: capacity)
+    let ring = ByteRing(capacity: capacity, pool: RingStoragePool(maxCached: 1))
     var assembler = Assembler(maxRanges: rng.int(1...8))
     let mss = rng.int(1...max(1, capacity / 4))
     var received: [UInt8] = []
@@ -227,6 +249,10 @@ func runReassembly(seed: UInt64, streamLength: Int) -> String? {
         }
         if rng.chance(30) || ring.freeSpace == 0 {
             received += ring.read(maxCount: rng.int(1...capacity))
+            if ring.isEmpty && assembler.isEmpty {
+                ring.releaseStorage()
+                if ring.holdsStorage { return "seed \(seed): an empty ring kept its storage" }
+            }
         }
         let problems = assembler.checkInvariants(window: ring.freeSpace)
         if !problems.isEmpty { return "seed \(seed): invariants \(problems)" }

@@ -22,6 +22,7 @@ extension Connection {
     func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         readableSignalled = false
         let n = receiveRing.read(into: buffer)
+        releaseReceiveStorageIfEmpty()
         noteRead(n)   // Connection+FlowControl.swift: window update, ACK of a small segment
         return n
     }
@@ -59,6 +60,14 @@ extension Connection {
         }
         shutdown()
         _ = receiveRing.discard(receiveRing.count)
+        releaseReceiveStorageIfEmpty()
+    }
+
+    /// The receive ring's storage goes back (to the endpoint's pool) when nothing is buffered:
+    /// no readable bytes and none held out of order past them. An idle connection holds no ring
+    /// memory.
+    func releaseReceiveStorageIfEmpty() {
+        if receiveRing.isEmpty && assembler.isEmpty { receiveRing.releaseStorage() }
     }
 
     /// Abort (RFC 9293 §3.10.5): in SYN-RECEIVED and the synchronized states a RST

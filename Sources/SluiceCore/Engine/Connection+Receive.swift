@@ -335,6 +335,8 @@ extension Connection {
         if dataAcked > 0 {
             _ = sendRing.discard(dataAcked)
             sendRingStart = sendRingStart + dataAcked
+            // Every byte acknowledged: the storage goes back until the application writes again.
+            if sendRing.isEmpty { sendRing.releaseStorage() }
             stats.bytesAcknowledged += dataAcked
             if writerBlocked {
                 writerBlocked = false
@@ -437,6 +439,7 @@ extension Connection {
             if applicationClosed {
                 // Nobody will read: consume at once so the window stays open.
                 _ = receiveRing.discard(n)
+                releaseReceiveStorageIfEmpty()
             } else if !readableSignalled {
                 readableSignalled = true
                 pendingEvents.insert(.readable)
@@ -471,6 +474,7 @@ extension Connection {
         // Nothing follows a FIN: out-of-order bytes past it are void (and the FIN's sequence
         // number takes one from the window, whose right edge does not move, RFC 9293 §3.8.6).
         assembler.removeAll()
+        releaseReceiveStorageIfEmpty()
         finReceived = true
         flow.updateRepeat.cancel()
         ackNow = true

@@ -99,6 +99,8 @@ final class Connection {
     @exclusivity(unchecked) var maxPeerWindow = 0
     /// Sequence number of send ring offset 0.
     @exclusivity(unchecked) var sendRingStart: SequenceNumber
+    /// Takes storage only while it holds data (`ByteRing`); handed back when every byte is
+    /// acknowledged (`processNewACK`).
     let sendRing: ByteRing
     /// The application shut down its sending side: a FIN follows the data in the ring, at
     /// `finSequence`, and `write` takes nothing more.
@@ -109,6 +111,8 @@ final class Connection {
     @exclusivity(unchecked) var irs = SequenceNumber(0)
     /// RCV.NXT: next sequence number expected.
     @exclusivity(unchecked) var rcvNxt = SequenceNumber(0)
+    /// Takes storage only while it holds data (`ByteRing`); handed back when the application
+    /// has read everything and nothing waits out of order (`releaseReceiveStorageIfEmpty`).
     let receiveRing: ByteRing
     @exclusivity(unchecked) var assembler: Assembler
     /// The right edge (RCV.NXT + RCV.WND) of the last segment we sent.
@@ -220,7 +224,10 @@ final class Connection {
 
     /// A connection about to send its SYN (active open, SYN-SENT) or SYN-ACK (passive open,
     /// SYN-RECEIVED, after `acceptSYN`).
-    init(tuple: FourTuple, config: ConnectionConfig, iss: SequenceNumber, listenerPort: UInt16?, now: Instant) {
+    /// `ringPool` supplies and takes back the rings' storage (the endpoint's; without one they
+    /// allocate and free it themselves).
+    init(tuple: FourTuple, config: ConnectionConfig, iss: SequenceNumber, listenerPort: UInt16?, now: Instant,
+         ringPool: RingStoragePool? = nil) {
         self.tuple = tuple
         self.config = config
         self.listenerPort = listenerPort
@@ -232,8 +239,8 @@ final class Connection {
         self.sndMax = iss
         self.sndMaxEdge = iss + 1
         self.sendRingStart = iss + 1
-        self.sendRing = ByteRing(capacity: Swift.max(0, config.sendBufferSize))
-        self.receiveRing = ByteRing(capacity: Swift.max(0, config.receiveBufferSize))
+        self.sendRing = ByteRing(capacity: Swift.max(0, config.sendBufferSize), pool: ringPool)
+        self.receiveRing = ByteRing(capacity: Swift.max(0, config.receiveBufferSize), pool: ringPool)
         self.assembler = Assembler(maxRanges: config.maxReassemblyRanges)
         self.sendMSS = Connection.sendMSS(peerOption: nil, config: config)
         self.receiveMSS = Swift.max(1, config.mtu - ipAndTCPHeaderLength)

@@ -92,7 +92,8 @@ extension Endpoint {
         }
         listeners[li].counters.synsAccepted += 1
         let iss = config.initialSequenceNumber(tuple, now)
-        let c = Connection(tuple: tuple, config: config.connection, iss: iss, listenerPort: tuple.local.port, now: now)
+        let c = Connection(tuple: tuple, config: config.connection, iss: iss, listenerPort: tuple.local.port, now: now,
+                           ringPool: ringPool)
         c.acceptSYN(seg)
         c.countsAgainstBacklog = true
         listeners[li].synReceived += 1

@@ -69,6 +69,8 @@ public final class Endpoint {
     /// IPv4 identification field of the next packet.
     @exclusivity(unchecked) var ipIdentification: UInt16 = 0
     @exclusivity(unchecked) var _counters = EndpointCounters()
+    /// Ring storage the connections handed back, kept for reuse (`EndpointConfig.maxCachedRingBuffers`).
+    package let ringPool: RingStoragePool
 
     public init(config: EndpointConfig) {
         self.config = config
@@ -79,6 +81,7 @@ public final class Endpoint {
         resets = FixedQueue(capacity: config.maxPendingResets)
         nextEphemeralPort = config.ephemeralPorts.lowerBound
         listeners.reserveCapacity(Swift.max(0, config.maxListeners))
+        ringPool = RingStoragePool(maxCached: config.maxCachedRingBuffers)
     }
 
     /// The largest packet the endpoint sends: `pollTransmit` needs a buffer at least this big.
@@ -139,7 +142,8 @@ public final class Endpoint {
         }
         let tuple = FourTuple(local: SocketAddress(config.localAddress, port), remote: remote)
         let iss = config.initialSequenceNumber(tuple, now)
-        let connection = Connection(tuple: tuple, config: config.connection, iss: iss, listenerPort: nil, now: now)
+        let connection = Connection(tuple: tuple, config: config.connection, iss: iss, listenerPort: nil, now: now,
+                                    ringPool: ringPool)
         return install(connection, in: slot)
     }
 
@@ -213,6 +217,17 @@ public final class Endpoint {
 
     /// The connection's 4-tuple (local, remote).
     public func tuple(of id: ConnectionID) -> FourTuple? { connection(id)?.tuple }
+
+    /// Rings (send and receive, over every connection) that hold storage now; an idle
+    /// connection's hold none. Memory accounting for tests and benchmarks: O(maxConnections).
+    package var ringsHoldingStorage: Int {
+        var n = 0
+        for s in slots {
+            guard let c = s.connection else { continue }
+            n += (c.sendRing.holdsStorage ? 1 : 0) + (c.receiveRing.holdsStorage ? 1 : 0)
+        }
+        return n
+    }
 
     /// Live connections in the table (TIME-WAIT and unreleased CLOSED ones included).
     public var connectionCount: Int {

@@ -15,6 +15,13 @@ public struct EndpointConfig: Sendable {
     /// RSTs for segments that match no connection (RFC 9293 §3.10.7.1) waiting for
     /// `pollTransmit`; when full, further ones are not sent (counted).
     public var maxPendingResets: Int = 64
+    /// A connection's send and receive rings take memory only while they hold data: storage is
+    /// taken with the first byte and handed back when the ring empties (all acknowledged; all
+    /// read, nothing out of order). The endpoint keeps up to this many handed-back buffers for
+    /// reuse, so a ring that drains and fills every window allocates nothing, and frees the
+    /// rest. Bound: this many × the larger of the two buffer sizes (2 MiB with the defaults).
+    /// Our choice: 8, a few busy connections' worth; 0 returns every drained ring's memory.
+    public var maxCachedRingBuffers: Int = 8
     /// The settings every connection of this endpoint uses.
     public var connection: ConnectionConfig = ConnectionConfig()
     /// RFC 9293 §3.4.1 / RFC 6528: ISN = M + F(4-tuple, secret), M a clock ticking every 4 µs.

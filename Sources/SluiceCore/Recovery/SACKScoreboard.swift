@@ -46,7 +46,8 @@ package struct ScoreboardCounters: Hashable, Sendable {
 ///   this recovery); it equals `highAck` when nothing has been.
 ///
 /// **Bounds and hostile input.** At most `maxRanges` disjoint SACKed ranges are stored (fixed
-/// storage reserved at `init`). A block is ignored (and counted) when it is empty or inverted,
+/// storage of `maxRanges` slots, reserved when the first range is stored: a connection whose
+/// peer never SACKs holds none). A block is ignored (and counted) when it is empty or inverted,
 /// lies entirely at or below SND.UNA, or reaches past SND.MAX (RFC 2018 §3 blocks can only name
 /// data that was sent); a block that starts below SND.UNA is clipped to it; overlapping and
 /// adjacent blocks are merged. A new disjoint block with no room is dropped: forgetting SACK
@@ -72,8 +73,8 @@ package struct SACKScoreboard: Sendable {
     package private(set) var counters = ScoreboardCounters()
 
     /// Fixed storage: `runs[0..<rangeCount]`, sorted, disjoint, non-adjacent, within
-    /// (highAck, highData].
-    private var runs: ContiguousArray<Range>
+    /// (highAck, highData]. Empty until the first range is stored, then `maxRanges` slots.
+    private var runs: ContiguousArray<Range> = []
     /// The number of stored SACKed ranges.
     package private(set) var rangeCount = 0
 
@@ -87,8 +88,6 @@ package struct SACKScoreboard: Sendable {
         self.highAck = sndUna
         self.highData = sndUna
         self.retransmittedEnd = sndUna
-        let zero = Range(left: sndUna, right: sndUna)
-        self.runs = ContiguousArray(repeating: zero, count: self.maxRanges)
     }
 
     /// No SACKed range is held.
@@ -279,7 +278,7 @@ package struct SACKScoreboard: Sendable {
     /// Checks the structure; returns every violation (empty when sound). Holds in release builds.
     package func checkInvariants() -> [String] {
         var problems: [String] = []
-        if rangeCount > maxRanges || runs.count != maxRanges {
+        if rangeCount > maxRanges || rangeCount > runs.count || (!runs.isEmpty && runs.count != maxRanges) {
             problems.append("range count \(rangeCount) / storage \(runs.count) exceeds bound \(maxRanges)")
             return problems
         }
@@ -332,6 +331,9 @@ package struct SACKScoreboard: Sendable {
         while hi < rangeCount && runs[hi].left.isBeforeOrEqual(right) { hi += 1 }
         if lo == hi {
             guard rangeCount < maxRanges else { return nil }
+            if runs.isEmpty {   // the first range: the fixed storage is reserved now, once
+                runs = ContiguousArray(repeating: Range(left: left, right: left), count: maxRanges)
+            }
             var i = rangeCount
             while i > lo { runs[i] = runs[i - 1]; i -= 1 }
             runs[lo] = Range(left: left, right: right)

@@ -39,7 +39,9 @@ package struct AssemblerCounters: Hashable, Sendable {
 /// with `ByteRing.write(at:_:)`, then calls `add(offset:length:)`.
 ///
 /// **Bounds.** At most `maxRanges` disjoint ranges are stored (each one is a hole below it), in
-/// storage reserved once at `init`; nothing grows past it, whatever the peer sends.
+/// fixed storage of `maxRanges` slots reserved once, when the first out-of-order range is stored
+/// (a connection that never sees reordering holds none); nothing grows past it, whatever the
+/// peer sends.
 ///
 /// **The next expected segment is never refused** (the bug of smoltcp issue 452): data at offset
 /// 0 needs no new range (it either stands alone and is delivered, or merges with the ranges it
@@ -70,7 +72,8 @@ package struct Assembler: Sendable {
     /// The bound on stored out-of-order ranges.
     package let maxRanges: Int
     /// Fixed storage: `runs[0..<rangeCount]` are the ranges, sorted, disjoint, non-adjacent.
-    private var runs: ContiguousArray<Run>
+    /// Empty until the first range is stored, then `maxRanges` slots.
+    private var runs: ContiguousArray<Run> = []
     /// The number of stored ranges.
     package private(set) var rangeCount: Int = 0
     /// The absolute stream position of offset 0 (RCV.NXT); grows with every advance. Absolute
@@ -85,7 +88,6 @@ package struct Assembler: Sendable {
     /// - Parameter maxRanges: the most out-of-order ranges (holes) to track; negative is 0.
     package init(maxRanges: Int) {
         self.maxRanges = Swift.max(0, maxRanges)
-        self.runs = ContiguousArray(repeating: Run(start: 0, end: 0, stamp: 0), count: self.maxRanges)
     }
 
     /// No out-of-order data is held.
@@ -211,7 +213,7 @@ package struct Assembler: Sendable {
             problems.append("range count \(rangeCount) exceeds bound \(maxRanges)")
             return problems
         }
-        if runs.count != maxRanges {
+        if !runs.isEmpty && runs.count != maxRanges {
             problems.append("storage holds \(runs.count) slots, bound is \(maxRanges)")
         }
         var previousEnd = origin
@@ -235,6 +237,9 @@ package struct Assembler: Sendable {
     // MARK: - Fixed storage
 
     private mutating func insertRun(_ run: Run, at index: Int) {
+        if runs.isEmpty {   // the first range: the fixed storage is reserved now, once
+            runs = ContiguousArray(repeating: run, count: maxRanges)
+        }
         var i = rangeCount
         while i > index {
             runs[i] = runs[i - 1]

@@ -1,8 +1,8 @@
 /// A fixed-capacity ring of bytes: the send buffer and the receive buffer of a connection.
 ///
-/// The storage is allocated once, in `init`, and never grows: `capacity` is the bound
-/// (ARCHITECTURE.md, "Every bound is explicit"). The ring holds `count` *readable* bytes starting
-/// at its head; past them lie `freeSpace` bytes of room.
+/// The storage never grows: `capacity` is the bound (ARCHITECTURE.md, "Every bound is
+/// explicit"). The ring holds `count` *readable* bytes starting at its head; past them lie
+/// `freeSpace` bytes of room.
 ///
 /// How the connection uses it:
 /// - **Send side**: the application's `write` appends with `write(_:)` (it accepts what fits and
@@ -14,6 +14,14 @@
 ///   `Assembler` reports that bytes became contiguous, `commit(_:)` makes them readable and the
 ///   application drains them with `read(into:)`. Stored bytes that never get committed (a segment
 ///   the assembler rejected) are simply overwritten later.
+///
+/// **Memory only while it holds data.** The ring takes its `capacity` bytes of storage when it
+/// first stores a byte, and `releaseStorage()` hands them back once the connection finds it
+/// empty (a send ring whose bytes are all acknowledged; a drained receive ring with no
+/// out-of-order bytes past its readable ones): an idle connection holds no ring memory. The
+/// storage comes from and goes back to a `RingStoragePool` when the ring has one (the endpoint's,
+/// so a ring that empties and fills again every window allocates nothing), else straight from
+/// and to the allocator.
 ///
 /// Copies are `copyMemory` (memcpy) in at most two pieces, one on each side of the wrap.
 ///
@@ -30,16 +38,56 @@ package final class ByteRing {
     @exclusivity(unchecked) package private(set) var count: Int = 0
     /// Index in `storage` of readable offset 0.
     @exclusivity(unchecked) private var head: Int = 0
-    private let storage: UnsafeMutableRawBufferPointer
+    /// `capacity` bytes while the ring holds (or may hold) data; `nil` before the first stored
+    /// byte and after `releaseStorage()`.
+    @exclusivity(unchecked) private var storage: UnsafeMutableRawBufferPointer?
+    /// Where the storage comes from and goes back to; `nil`: the allocator itself.
+    private let pool: RingStoragePool?
 
-    /// Creates a ring of `capacity` bytes (a negative capacity is taken as 0).
-    package init(capacity: Int) {
-        let capacity = Swift.max(0, capacity)
-        self.capacity = capacity
-        self.storage = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+    /// Creates a ring of `capacity` bytes (a negative capacity is taken as 0). No memory is
+    /// taken until the first byte is stored.
+    package init(capacity: Int, pool: RingStoragePool? = nil) {
+        self.capacity = Swift.max(0, capacity)
+        self.pool = pool
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        if let storage { giveBack(storage) }
+    }
+
+    /// Whether the ring holds storage now (memory accounting and tests; an idle ring holds none).
+    package var holdsStorage: Bool { storage != nil }
+
+    /// Hands the storage back if the ring is empty (nothing readable). The caller knows that no
+    /// bytes stored with `write(at:_:)` wait past the readable ones (on the receive side: the
+    /// assembler is empty), since those are lost. The next stored byte takes storage again.
+    package func releaseStorage() {
+        guard count == 0, let s = storage else { return }
+        storage = nil
+        // Nothing is addressed relative to the head any more (see `discard`).
+        head = 0
+        giveBack(s)
+    }
+
+    private func giveBack(_ s: UnsafeMutableRawBufferPointer) {
+        if let pool { pool.give(s) } else { s.deallocate() }
+    }
+
+    /// The storage's base address, taking the storage first if the ring has none (`nil` only
+    /// for a ring of capacity 0).
+    @inline(__always)
+    private func storageBase() -> UnsafeMutableRawPointer? {
+        if let s = storage { return s.baseAddress }
+        return takeStorage()
+    }
+
+    @inline(never)
+    private func takeStorage() -> UnsafeMutableRawPointer? {
+        guard capacity > 0 else { return nil }
+        let s = pool?.take(byteCount: capacity) ?? UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        storage = s
+        return s.baseAddress
+    }
 
     /// Room past the readable bytes: `capacity - count`.
     package var freeSpace: Int { capacity - count }
@@ -79,6 +127,7 @@ package final class ByteRing {
     @discardableResult
     package func commit(_ n: Int) -> Int {
         let n = Swift.max(0, Swift.min(n, freeSpace))
+        guard n > 0, storageBase() != nil else { return 0 }   // readable bytes have storage behind them
         count += n
         return n
     }
@@ -101,7 +150,7 @@ package final class ByteRing {
     package func peek(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         guard offset >= 0, offset < count else { return 0 }
         let n = Swift.min(buffer.count, count - offset)
-        guard n > 0, let dst = buffer.baseAddress, let base = storage.baseAddress else { return 0 }
+        guard n > 0, let dst = buffer.baseAddress, let base = storage?.baseAddress else { return 0 }
         let start = index(offset)
         let first = Swift.min(n, capacity - start)
         dst.copyMemory(from: base + start, byteCount: first)
@@ -138,7 +187,7 @@ package final class ByteRing {
     /// not exceed `capacity`; callers have clipped).
     @inline(__always)
     private func copyIn(at offset: Int, from src: UnsafeRawBufferPointer, byteCount n: Int) {
-        guard n > 0, let s = src.baseAddress, let base = storage.baseAddress else { return }
+        guard n > 0, let s = src.baseAddress, let base = storageBase() else { return }
         let start = index(offset)
         let first = Swift.min(n, capacity - start)
         (base + start).copyMemory(from: s, byteCount: first)
