@@ -16,6 +16,10 @@ import Dispatch
 /// spent hashing inline. `digest(of:)` hands over what is committed, waits for it, and
 /// finalizes that stream.
 ///
+/// With `hashing: false` (`--no-digest`: a throughput run that only counts bytes, content being
+/// checked in a run of its own) the chunks are the same staging and read buffers, handed back at
+/// once instead of hashed, and `digest(of:)` is `nil`.
+///
 /// Thread discipline (hence `@unchecked Sendable`): one producer thread calls `space`, `commit`
 /// and `digest`; between a chunk's hand-over and its semaphore signal only the serial queue
 /// touches that chunk and the hash states of the streams in it.
@@ -27,6 +31,8 @@ package final class HashPipeline: @unchecked Sendable {
     }
 
     package let chunkSize: Int
+    /// Whether committed bytes are hashed (`false`: counted only, `digest(of:)` is `nil`).
+    package let hashing: Bool
     private let chunks: [UnsafeMutableRawBufferPointer]
     private let queue = DispatchQueue(label: "sluice.hash")
     private let free: DispatchSemaphore
@@ -38,8 +44,9 @@ package final class HashPipeline: @unchecked Sendable {
     /// The committed ranges of the current chunk, in order, not yet handed over.
     private var pending: [(stream: Stream, range: Range<Int>)] = []
 
-    package init(chunkSize: Int = 256 * 1024, chunkCount: Int = 4) {
+    package init(chunkSize: Int = 256 * 1024, chunkCount: Int = 4, hashing: Bool = true) {
         self.chunkSize = max(1, chunkSize)
+        self.hashing = hashing
         let count = max(2, chunkCount)
         chunks = (0..<count).map { _ in
             UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, chunkSize), alignment: 64)
@@ -82,10 +89,11 @@ package final class HashPipeline: @unchecked Sendable {
         if filled == chunkSize { handOver() }
     }
 
-    /// The SHA-256 of everything committed for `stream`, once the hashing thread has caught up.
-    /// The stream's state is finalized (a copy), so it may go on.
-    package func digest(of stream: Stream) -> SHA256.Digest {
+    /// The SHA-256 of everything committed for `stream`, once the hashing thread has caught up
+    /// (`nil` when not `hashing`). The stream's state is finalized (a copy), so it may go on.
+    package func digest(of stream: Stream) -> SHA256.Digest? {
         if !pending.isEmpty { handOver() }
+        guard hashing else { return nil }
         return queue.sync { stream.state.finalize() }
     }
 
@@ -98,6 +106,13 @@ package final class HashPipeline: @unchecked Sendable {
             return
         }
         let chunk = chunks[current]
+        holding = false
+        current = (current + 1) % chunks.count
+        guard hashing else {
+            pending.removeAll(keepingCapacity: true)
+            free.signal()   // counted only: the chunk is free at once
+            return
+        }
         let ranges = pending
         pending.removeAll(keepingCapacity: true)
         let box = Ranges(chunk: chunk, ranges: ranges)
@@ -107,8 +122,6 @@ package final class HashPipeline: @unchecked Sendable {
             }
             free.signal()
         }
-        holding = false
-        current = (current + 1) % chunks.count
     }
 
     /// A chunk and its ranges, handed to the hashing thread (which alone reads them until it

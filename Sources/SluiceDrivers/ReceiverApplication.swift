@@ -15,6 +15,8 @@ package final class ReceiverApplication: LinkApplication {
         package var readChunk: Int = 16 * 1024
         package var once = false
         package var json = false
+        /// Hash the stream (SHA-256, in the report); `false` (`--no-digest`) counts bytes only.
+        package var digest = true
         package init(listen: SocketAddress) { self.listen = listen }
     }
 
@@ -36,7 +38,7 @@ package final class ReceiverApplication: LinkApplication {
     private var completedConnections = 0
     /// What the application reads lands in the hash pipeline's chunks (one copy out of the
     /// engine), is written to `--output` from there and hashed on the pipeline's thread.
-    private let hashing = HashPipeline()
+    private let hashing: HashPipeline
     /// Reports of the connections that are gone, in the order they closed.
     package private(set) var reports: [TransferReport] = []
     package private(set) var isDone = false
@@ -46,6 +48,7 @@ package final class ReceiverApplication: LinkApplication {
     package init(options: Options, output: OutputFile?) {
         self.options = options
         self.output = output
+        hashing = HashPipeline(hashing: options.digest)
     }
 
     /// 0 when every connection ended normally, 1 otherwise.
@@ -173,7 +176,7 @@ package final class ReceiverApplication: LinkApplication {
         connection.tracker.sample(endpoint.stats(of: id), tuple: endpoint.tuple(of: id), bytes: connection.report.bytes, at: now)
         var report = connection.report
         report.result = result
-        report.sha256 = hexDigest(hashing.digest(of: connection.hash))
+        report.sha256 = hashing.digest(of: connection.hash).map { hexDigest($0) }
         connection.tracker.fill(&report, at: now)
         reports.append(report)
         completedConnections += 1

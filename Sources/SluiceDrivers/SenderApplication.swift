@@ -11,6 +11,8 @@ package final class SenderApplication: LinkApplication {
         package var remote: SocketAddress
         package var local: SocketAddress
         package var json = false
+        /// Hash the stream (SHA-256, in the report); `false` (`--no-digest`) counts bytes only.
+        package var digest = true
         /// Retries of a refused or timed-out connection attempt (`--retries`, `--retry-base`,
         /// `--retry-cap`); none by default.
         package var retry = RetryPolicy(base: .milliseconds(100), cap: .seconds(10), maxRetries: 0)
@@ -28,7 +30,7 @@ package final class SenderApplication: LinkApplication {
     private var connected = false
     /// The payload is staged in the hash pipeline's chunks: filled by the source, written into
     /// the engine from there, and hashed on the pipeline's thread once the engine took it all.
-    private let hashing = HashPipeline()
+    private let hashing: HashPipeline
     private let stream = HashPipeline.Stream()
     private var stagedStart = 0
     private var stagedEnd = 0
@@ -49,6 +51,7 @@ package final class SenderApplication: LinkApplication {
     package init(options: Options, payload: any PayloadSource) {
         self.options = options
         self.payload = payload
+        hashing = HashPipeline(hashing: options.digest)
         attempts = ConnectAttempts(policy: options.retry, connectTimeout: options.connectTimeout)
     }
 
@@ -211,7 +214,7 @@ package final class SenderApplication: LinkApplication {
         hashing.commit(stagedStart, to: stream)
         stagedStart = 0
         stagedEnd = 0
-        report.sha256 = hexDigest(hashing.digest(of: stream))
+        report.sha256 = hashing.digest(of: stream).map { hexDigest($0) }
         if result == "completed", let total = payload.totalBytes, total != written { report.result = "incomplete" }
         tracker.fill(&report, at: now)
         self.report = report

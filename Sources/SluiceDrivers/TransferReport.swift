@@ -22,7 +22,7 @@ package struct TransferReport: Sendable {
     package var result: String = "completed"
     package var bytes: Int = 0
     package var seconds: Double = 0
-    package var sha256: String = ""
+    package var sha256: String? = ""
     package var retransmittedBytes: Int = 0
     package var segmentsSent: Int = 0
     package var segmentsReceived: Int = 0
@@ -56,7 +56,7 @@ package struct TransferReport: Sendable {
             ("bytes", "\(bytes)"),
             ("seconds", number(seconds, 6)),
             ("goodput_bps", number(goodputBitsPerSecond, 0)),
-            ("sha256", JSONWriter.quote(sha256)),
+            ("sha256", sha256.map(JSONWriter.quote) ?? "null"),
             ("retransmitted_bytes", "\(retransmittedBytes)"),
             ("segments_sent", "\(segmentsSent)"),
             ("segments_received", "\(segmentsReceived)"),
@@ -81,7 +81,7 @@ package struct TransferReport: Sendable {
         var lines = [
             "\(role.rawValue) \(local) <-> \(remote): \(result)",
             "  \(verb) \(formatBytes(bytes)) (\(bytes) bytes) in \(formatFixed(seconds, 3)) s = \(formatBitRate(goodputBitsPerSecond)) goodput",
-            "  sha256 \(sha256)",
+            "  sha256 \(sha256 ?? "not computed (--no-digest)")",
             "  zero-window episodes \(zeroWindowEpisodes) (\(formatFixed(zeroWindowSeconds, 3)) s), probes sent \(probesSent) / answered \(probesAnswered), window updates sent \(windowUpdatesSent)",
             "  retransmitted \(formatBytes(retransmittedBytes)), peak \(role == .sender ? "send" : "receive") buffer \(formatBytes(peakBufferBytes))",
         ]

@@ -25,6 +25,7 @@ struct SluiceRecv: SluiceCommand {
 
     @OptionGroup var transport: TransportOptions
     @OptionGroup var offload: OffloadOption
+    @OptionGroup var digest: DigestOption
 
     @Option(help: ArgumentHelp("Receive buffer per connection, in bytes (KiB/MiB allowed; 2 KiB to 1 GiB). Default 256KiB.", valueName: "bytes"),
             transform: { try flagValue(FlagValues.bufferSize($0, range: bufferSizeRange)) })
@@ -62,6 +63,7 @@ struct SluiceRecv: SluiceCommand {
         options.readChunk = readChunk
         options.once = once
         options.json = json
+        options.digest = !digest.disabled
         let application = ReceiverApplication(options: options, output: outputFile)
         let pace = options.readRate.map { formatBitRate($0 * 8) } ?? "as fast as possible"
         Console.error("sluice-recv: listening on \(listen) over \(transport.link.label), reading \(pace)")

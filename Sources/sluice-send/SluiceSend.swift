@@ -30,6 +30,7 @@ struct SluiceSend: SluiceCommand {
     @OptionGroup var source: LocalAddressOption
     @OptionGroup var transport: TransportOptions
     @OptionGroup var offload: OffloadOption
+    @OptionGroup var digest: DigestOption
 
     @Option(help: ArgumentHelp("Send this many deterministic pseudo-random bytes (KiB/MiB/GiB allowed).", valueName: "bytes"),
             transform: { try flagValue(FlagValues.byteCount($0)) })
@@ -99,6 +100,7 @@ struct SluiceSend: SluiceCommand {
 
         var options = SenderApplication.Options(remote: connect, local: local)
         options.json = json
+        options.digest = !digest.disabled
         options.retry = RetryPolicy(base: retryBase, cap: retryCap, maxRetries: retries)
         options.connectTimeout = connectTimeout
         let application = SenderApplication(options: options, payload: payload)

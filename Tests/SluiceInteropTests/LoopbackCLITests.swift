@@ -44,6 +44,32 @@ struct LoopbackCLITests {
         #expect((received["seconds"] as? Double ?? 0) >= 0.5)
     }
 
+    /// `--no-digest` on both sides (a throughput run): the summaries say `"sha256": null`, every
+    /// byte still arrives, and the receiver's `--output` file holds the stream.
+    @Test func noDigestCountsBytesOnly() throws {
+        guard LoopbackEnvironment.prerequisites.ready() else { return }
+        let dir = try makeScratchDirectory("udp-nodigest")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = try freeUDPPort()
+        let output = dir.appendingPathComponent("received.bin").path
+        let receiver = try Child(name: "recv", directory: dir, executable: binary("sluice-recv"), arguments: [
+            "--listen", "10.0.0.2:\(port)", "--output", output, "--json", "--once", "--no-digest",
+        ])
+        defer { receiver.kill() }
+        #expect(receiver.waitForOutput(seconds: 10) { $0.stderr.contains("listening") }, "\(receiver.transcript)")
+        let sender = try Child(name: "send", directory: dir, executable: binary("sluice-send"), arguments: [
+            "--connect", "10.0.0.2:\(port)", "--bytes", "3MiB", "--seed", "5", "--json", "--no-digest",
+        ])
+        defer { sender.kill() }
+        let (sent, received, transcript) = try expectExits(sender, status: 0, within: 60, then: receiver, status: 0, within: 10)
+        #expect(sent["sha256"] is NSNull && received["sha256"] is NSNull, "\(transcript)")
+        #expect(sent["bytes"] as? Int == 3 << 20)
+        #expect(received["bytes"] as? Int == 3 << 20)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: output))
+        var expected = SeededBytes(seed: 5)
+        #expect(Array(bytes) == expected.next(3 << 20))
+    }
+
     @Test func firstInterruptClosesGracefullySecondResets() throws {
         guard LoopbackEnvironment.prerequisites.ready() else { return }
         let dir = try makeScratchDirectory("udp-int")
