@@ -15,7 +15,7 @@ package final class PacketBatch {
     /// The length of the packet in each slot (`UInt32`, as the C batch calls take them).
     package let lengths: UnsafeMutableBufferPointer<UInt32>
     /// For each slot, 0 for a plain packet, or the segment size (the kernel's `gso_size`) of a
-    /// TCP super-segment (the TUN offload mode, `SuperSegmentCoalescer`).
+    /// TCP super-segment (`Endpoint.pollTransmitPacket`; the TUN offload mode writes it as one).
     package let segmentSizes: UnsafeMutableBufferPointer<UInt16>
     /// For each slot of a received packet, whether the link vouched for its TCP checksum (the
     /// TUN offload mode, `TUNDevice`); `.unverified` unless a link sets it.

@@ -24,14 +24,14 @@ package protocol PacketLink: AnyObject {
     /// Sends the `batch.count` packets of `batch`; returns how many the link had no room for
     /// (dropped, left to TCP like any loss); throws on a hard error.
     func send(batch: PacketBatch) throws(LinkError) -> Int
-    /// Rewrites an outgoing batch before it is captured and sent (the TUN offload mode joins
-    /// segments into super-segments; with `forCapture` their checksums are completed).
-    func prepare(_ batch: PacketBatch, forCapture: Bool)
+    /// The largest super-segment (IPv4 packet) the link splits itself, for
+    /// `ConnectionConfig.segmentationOffloadBytes`; 0 when every packet must fit the MTU.
+    var segmentationOffloadBytes: Int { get }
 }
 
 extension PacketLink {
-    /// Plain links send what the engine produced.
-    package func prepare(_ batch: PacketBatch, forCapture: Bool) {}
+    /// Plain links carry packets as they are.
+    package var segmentationOffloadBytes: Int { 0 }
 
     /// One `receive(into:)` per packet (links without a batch system call).
     package func receive(batch: PacketBatch, forCapture: Bool) throws(LinkError) -> Int {

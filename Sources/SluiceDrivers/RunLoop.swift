@@ -159,12 +159,12 @@ package final class RunLoop {
     private func transmit(at now: Instant) throws(LinkError) -> Int {
         let batch = transmitBatch
         batch.count = 0
-        while batch.count < batch.capacity, let n = endpoint.pollTransmit(into: batch.slot(batch.count), at: now) {
-            batch.lengths[batch.count] = UInt32(n)
+        while batch.count < batch.capacity, let packet = endpoint.pollTransmitPacket(into: batch.slot(batch.count), at: now) {
+            batch.lengths[batch.count] = UInt32(packet.length)
+            batch.segmentSizes[batch.count] = UInt16(clamping: packet.segmentSize)
             batch.count += 1
         }
         guard batch.count > 0 else { return 0 }
-        link.prepare(batch, forCapture: capture != nil)
         let produced = batch.count
         if let capture {
             // The capture shows when the batch left, not when it was computed.

@@ -25,8 +25,6 @@ package final class TUNDevice: PacketLink {
     package private(set) var superSegmentsSent = 0
     /// The virtio-net header of the packet being read or written.
     private let vnetHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VirtioNetHeader.size, alignment: 8)
-    /// Whether the capture asked for complete checksums in the last prepared batch.
-    private var checksumsCompleted = false
 
     package init(name: String, offload: Bool = false) throws(TUNError) {
         try TUNDevice.validate(name: name)
@@ -137,12 +135,9 @@ package final class TUNDevice: PacketLink {
         return batch.count
     }
 
-    /// Offload mode: joins the batch's runs of data segments into super-segments.
-    package func prepare(_ batch: PacketBatch, forCapture: Bool) {
-        guard offload else { return }
-        SuperSegmentCoalescer.coalesce(batch, completeChecksums: forCapture)
-        checksumsCompleted = forCapture
-    }
+    /// Offload mode: the engine may make super-segments of up to one IPv4 packet (65,535 bytes),
+    /// which the kernel's GSO takes as the segments they stand for.
+    package var segmentationOffloadBytes: Int { offload ? 65_535 : 0 }
 
     package func send(batch: PacketBatch) throws(LinkError) -> Int {
         var dropped = 0
@@ -150,9 +145,7 @@ package final class TUNDevice: PacketLink {
             let size = offload ? Int(batch.segmentSizes[i]) : 0
             if size > 0 {
                 superSegmentsSent += 1
-                if checksumsCompleted {
-                    SuperSegmentCoalescer.makeChecksumPartial(UnsafeMutableRawBufferPointer(rebasing: batch.slot(i)[..<Int(batch.lengths[i])]))
-                }
+                VirtioNetHeader.makeChecksumPartial(UnsafeMutableRawBufferPointer(rebasing: batch.slot(i)[..<Int(batch.lengths[i])]))
             }
             if try !send(batch.packet(i), segmentSize: size) { dropped += 1 }
         }

@@ -56,6 +56,7 @@ struct SluiceRecv: SluiceCommand {
 
         var config = EndpointConfig.commandLine(localAddress: listen.address)
         if let rcvbuf { config.connection.receiveBufferSize = rcvbuf }
+        config.connection.segmentationOffloadBytes = transport.link.segmentationOffloadBytes
         let loop = transport.runLoop(for: Endpoint(config: config))
 
         var options = ReceiverApplication.Options(listen: listen)

@@ -93,6 +93,7 @@ struct SluiceSend: SluiceCommand {
 
         var config = EndpointConfig.commandLine(localAddress: local.address)
         if let sndbuf { config.connection.sendBufferSize = sndbuf }
+        config.connection.segmentationOffloadBytes = transport.link.segmentationOffloadBytes
         applyPacing(pace, to: &config.connection)
         let loop = transport.runLoop(for: Endpoint(config: config))
         // A pacing sender sleeps between segments and must run as soon as it wakes up.

@@ -94,7 +94,7 @@ import Testing
                               sourceLocation: SourceLocation = #_sourceLocation) throws {
         var buffer = [UInt8](repeating: 0, count: 1500)
         let length = buffer.withUnsafeMutableBytes {
-            t.endpoint.transmit(segment, slot: Int(id.index), into: $0, at: now)
+            t.endpoint.transmit(segment, slot: Int(id.index), into: $0, at: now)?.length
         }
         let n = try #require(length, "nothing sent: expected a RST", sourceLocation: sourceLocation)
         let bytes = Array(buffer[0..<n])

@@ -3,7 +3,8 @@ import Testing
 import SluiceRandom
 
 /// 10 MiB transfers between two endpoints across seeds, with random loss (0–10%) in both
-/// directions: received bytes identical to sent, invariants after every step. Release mode
+/// directions: received bytes identical to sent, invariants after every step. Half the seeds
+/// send super-segments (`segmentationOffloadBytes`, delivered whole as a local kernel takes them). Release mode
 /// (`tools/test` runs suites named Heavy with `--filter Heavy`).
 @Suite struct EndpointTransferHeavyTests {
     @Test(arguments: 0..<20)
@@ -11,8 +12,10 @@ import SluiceRandom
         var rng = SplitMix64(seed: UInt64(seed) &* 0x1234_5678_9ABC)
         let lossPercent = Double(seed % 11)          // 0 … 10 %
         let options = seed % 2 == 0
+        let offload = (seed / 2) % 2 == 1
         let ca = EndpointTransferTests.config(EndpointTransferTests.addressA, iss: UInt32(truncatingIfNeeded: rng.next()), buffer: 256 * 1024) {
             $0.windowScaleEnabled = options; $0.sackEnabled = options; $0.timestampsEnabled = options
+            $0.segmentationOffloadBytes = offload ? 65_535 : 0
         }
         let cb = EndpointTransferTests.config(EndpointTransferTests.addressB, iss: UInt32(truncatingIfNeeded: rng.next()), buffer: 256 * 1024) {
             $0.windowScaleEnabled = options; $0.sackEnabled = options; $0.timestampsEnabled = options
@@ -24,5 +27,6 @@ import SluiceRandom
         let (received, _, _) = EndpointTransferTests.transfer(total: total, pair: pair)
         #expect(received.count == total, "seed \(seed), loss \(lossPercent)%")
         #expect(received == streamBytes(0..<total), "seed \(seed), loss \(lossPercent)%")
+        #expect((pair.a.counters.superSegmentsSent > 0) == offload, "seed \(seed): offload \(offload)")
     }
 }

@@ -39,7 +39,10 @@ final class EngineTest {
     let endpoint: Endpoint
     var local = SocketAddress(EngineTest.localAddress, 80)
     var peer = SocketAddress(EngineTest.peerAddress, 40000)
-    private var buffer = [UInt8](repeating: 0, count: 4096)
+    /// Room for a super-segment (`segmentationOffloadBytes`); plain segments are sized by the MSS.
+    private var buffer = [UInt8](repeating: 0, count: 65_536)
+    /// The segment size of the last packet `transmit` returned (0: not a super-segment).
+    private(set) var lastSegmentSize = 0
 
     /// Test defaults: 4 KiB rings, MTU 1500, no window scaling, SACK or timestamps (tests of
     /// those turn them on), ISS 1000 for every connection.
@@ -73,8 +76,9 @@ final class EngineTest {
     /// The next packet the endpoint sends at `time`, parsed: (ip, tcp, segment), or nil.
     func transmit(at time: Instant) -> (ip: IPv4Header, tcp: TCPHeader, seg: Seg)? {
         if let deadline = endpoint.nextDeadline, deadline <= time { endpoint.handleTimeout(at: time) }
-        let length = buffer.withUnsafeMutableBytes { endpoint.pollTransmit(into: $0, at: time) }
-        guard let length else { return nil }
+        let packet = buffer.withUnsafeMutableBytes { endpoint.pollTransmitPacket(into: $0, at: time) }
+        guard let length = packet?.length else { return nil }
+        lastSegmentSize = packet?.segmentSize ?? 0
         let bytes = Array(buffer[0..<length])
         guard let packet = try? IPv4TCPPacket.parse(bytes) else {
             Issue.record("endpoint sent an unparsable packet")
@@ -88,8 +92,9 @@ final class EngineTest {
     }
 
     /// Expects the endpoint to send exactly `expected` (whole segment) to the peer at `time`.
+    /// `segmentSize`: 0 for a plain segment, else the segment size of the expected super-segment.
     @discardableResult
-    func expectTransmit(_ expected: Seg, at time: Instant, to: SocketAddress? = nil,
+    func expectTransmit(_ expected: Seg, at time: Instant, to: SocketAddress? = nil, segmentSize: Int = 0,
                         sourceLocation: SourceLocation = #_sourceLocation) -> Seg? {
         guard let (ip, tcp, seg) = transmit(at: time) else {
             Issue.record("expected \(expected) at \(time), nothing sent", sourceLocation: sourceLocation)
@@ -100,6 +105,7 @@ final class EngineTest {
         #expect(ip.destination == destination.address && tcp.destinationPort == destination.port,
                 "to \(ip.destination):\(tcp.destinationPort)", sourceLocation: sourceLocation)
         #expect(seg == expected, "at \(time)", sourceLocation: sourceLocation)
+        #expect(lastSegmentSize == segmentSize, "segment size at \(time)", sourceLocation: sourceLocation)
         expectInvariants(sourceLocation: sourceLocation)
         return seg
     }

@@ -143,7 +143,7 @@ extension Connection {
     /// cwnd < ssthresh / 2, as Linux's `tcp_update_pacing_rate` decides.
     func updatePacingRate() {
         flow.pacer.updateRate(congestionWindow: congestion.cwnd,
-                              smoothedRTT: rtt.smoothedRTT.map { .nanoseconds($0) },
+                              smoothedRTTNanoseconds: rtt.smoothedRTT,
                               inSlowStart: congestion.cwnd < congestion.ssthresh / 2)
     }
 

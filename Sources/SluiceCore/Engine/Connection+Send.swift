@@ -11,6 +11,9 @@ struct OutgoingSegment {
     /// Offset of the payload in the send ring (relative to its readable start).
     var payloadOffset: Int
     var payloadLength: Int
+    /// 0 for a plain segment; for a super-segment (`ConnectionConfig.segmentationOffloadBytes`)
+    /// the payload of each full-sized segment it stands for (the link's `gso_size`).
+    var segmentSize: Int = 0
 }
 
 extension Connection {
@@ -63,9 +66,14 @@ extension Connection {
             return segment
         }
 
-        if let length = sendableLength(unsent: unsent, maxPayload: maxPayload, at: now) {
+        if let first = sendableLength(unsent: unsent, maxPayload: maxPayload, at: now) {
+            let length = superSegmentLength(first: first, unsent: unsent, maxPayload: maxPayload,
+                                            maxPacketLength: maxPacketLength, optionsLength: optionsLength, at: now)
             let fin = finQueued && sndNxt + length == finSequence
-            return finishDataSegment(header: &header, length: length, fin: fin, isProbe: false, at: now)
+            var segment = finishDataSegment(header: &header, length: length, fin: fin, isProbe: false, at: now,
+                                            segments: length / Swift.max(1, maxPayload))
+            if length > first { segment.segmentSize = maxPayload }
+            return segment
         }
         // FIN once every byte before it is sent (it takes no window: a receiver takes a FIN at
         // RCV.NXT even with a zero window).
@@ -78,6 +86,28 @@ extension Connection {
             return finishPureACK(at: now)
         }
         return nil
+    }
+
+    /// Segmentation offload (TSO): how far a data segment of `first` bytes may grow into a
+    /// super-segment now. Only a full-sized first segment grows, and only by whole further
+    /// full-sized segments, each of which plain mode would send at this same instant: within the
+    /// unsent data, the usable window (min(SND.WND, cwnd) − flight, RFC 9293 §3.8.6.2.1,
+    /// RFC 5681 §3.1) and the pacer, asked segment by segment as plain mode asks it. The link then
+    /// delivers the segments the super-segment stands for (Linux's `tcp_tso_autosize` sizes its
+    /// TSO bursts by the pacing rate the same way). Returns `first` when offload is off
+    /// (`ConnectionConfig.segmentationOffloadBytes` below two segments) or nothing more may go.
+    func superSegmentLength(first: Int, unsent: Int, maxPayload: Int, maxPacketLength: Int,
+                            optionsLength: Int, at now: Instant) -> Int {
+        let limit = Swift.min(config.segmentationOffloadBytes, maxPacketLength, 0xFFFF) - ipAndTCPHeaderLength - optionsLength
+        guard first == maxPayload, maxPayload > 0, limit >= 2 * maxPayload else { return first }
+        // `usableWindow()` still counts `first` as unsent: it is not in flight yet.
+        let room = Swift.min(limit, unsent, usableWindow())
+        var length = first
+        while length + maxPayload <= room, flow.pacer.isReady(at: now) {
+            flow.pacer.didSend(bytes: maxPayload, mss: maxPayload, at: now)
+            length += maxPayload
+        }
+        return length
     }
 
     // MARK: - Policy
@@ -153,7 +183,8 @@ extension Connection {
     }
 
     /// Completes a segment carrying data and/or FIN at SND.NXT and advances SND.NXT.
-    private func finishDataSegment(header: inout TCPHeader, length: Int, fin: Bool, isProbe: Bool, at now: Instant) -> OutgoingSegment {
+    private func finishDataSegment(header: inout TCPHeader, length: Int, fin: Bool, isProbe: Bool, at now: Instant,
+                                   segments: Int = 1) -> OutgoingSegment {
         let seq = sndNxt
         if fin { header.flags.insert(.fin) }
         if length > 0 && seq + length == sendRingStart + sendRing.count { header.flags.insert(.psh) }
@@ -177,7 +208,7 @@ extension Connection {
         // covered by the persist timer instead.
         if !isProbe && retransmitDeadline == nil { retransmitDeadline = now + rtt.rtoDuration }
         noteACKSent(header)
-        stats.segmentsSent += 1
+        stats.segmentsSent += Swift.max(1, segments)
         return OutgoingSegment(header: header, payloadOffset: seq - sendRingStart, payloadLength: length)
     }
 

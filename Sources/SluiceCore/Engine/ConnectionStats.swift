@@ -93,6 +93,8 @@ public struct ConnectionStats: Hashable, Sendable {
 public struct EndpointCounters: Hashable, Sendable {
     public var packetsReceived: Int = 0
     public var packetsSent: Int = 0
+    /// Of those, super-segments (`ConnectionConfig.segmentationOffloadBytes`), each counted once.
+    public var superSegmentsSent: Int = 0
 
     // Drops before any connection sees the packet.
     /// The bytes are not an IPv4 packet carrying TCP (`WireError`).

@@ -5,11 +5,18 @@ extension Endpoint {
     /// nothing is due at `now`. Pending RSTs go first; then connections take turns, one segment
     /// each, starting after the one that sent last (round-robin over table slots).
     public func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Instant) -> Int? {
+        pollTransmitPacket(into: buffer, at: now)?.length
+    }
+
+    /// `pollTransmit`, saying also whether the packet is a super-segment
+    /// (`ConnectionConfig.segmentationOffloadBytes`): a link that splits super-segments itself
+    /// (the TUN offload mode: the kernel's GSO) needs each one's segment size.
+    public func pollTransmitPacket(into buffer: UnsafeMutableRawBufferPointer, at now: Instant) -> TransmitPacket? {
         while let reset = resets.pop() {
             if let length = encodeReset(reset, into: buffer) {
                 _counters.packetsSent += 1
                 _counters.resetsSent += 1
-                return length
+                return TransmitPacket(length: length, segmentSize: 0)
             }
         }
         // Only slots below `occupiedEnd` can hold a connection: the round-robin order over them
@@ -20,7 +27,7 @@ extension Endpoint {
         for _ in 0..<n {
             if let c = slots[i].connection, let segment = c.nextSegment(at: now, maxPacketLength: buffer.count) {
                 transmitCursor = i + 1 < n ? i + 1 : 0
-                if let length = transmit(segment, slot: i, into: buffer, at: now) { return length }
+                if let packet = transmit(segment, slot: i, into: buffer, at: now) { return packet }
             }
             i = i + 1 < n ? i + 1 : 0
         }
@@ -32,12 +39,13 @@ extension Endpoint {
     /// leaves: the violation is counted, the connection is stopped (`.closed(.internalError)`)
     /// with a RST `<SEQ=SND.NXT><CTL=RST>` (RFC 9293 §3.10.5, as for an abort), and the packet
     /// written instead is that RST (or the next one due).
-    func transmit(_ segment: OutgoingSegment, slot: Int, into buffer: UnsafeMutableRawBufferPointer, at now: Instant) -> Int? {
+    func transmit(_ segment: OutgoingSegment, slot: Int, into buffer: UnsafeMutableRawBufferPointer, at now: Instant) -> TransmitPacket? {
         guard let c = slots[slot].connection else { return nil }
         switch encode(segment, of: c, into: buffer) {
         case .packet(let length):
             _counters.packetsSent += 1
-            return length
+            if segment.segmentSize > 0 { _counters.superSegmentsSent += 1 }
+            return TransmitPacket(length: length, segmentSize: segment.segmentSize)
         case .noRoom:
             return nil
         case .sequenceMismatch:
@@ -48,7 +56,7 @@ extension Endpoint {
         c.resetDue = true
         c.enterClosed(.internalError)
         settle(slot: slot)
-        return pollTransmit(into: buffer, at: now)
+        return pollTransmitPacket(into: buffer, at: now)
     }
 
     /// What `encode` made of a segment.
@@ -98,5 +106,20 @@ extension Endpoint {
     func nextIdentification() -> UInt16 {
         ipIdentification &+= 1
         return ipIdentification
+    }
+}
+
+/// A packet `Endpoint.pollTransmitPacket` wrote at the front of the caller's buffer.
+public struct TransmitPacket: Hashable, Sendable {
+    /// The IPv4 packet's length.
+    public var length: Int
+    /// 0 for a packet that goes as it is; for a super-segment, the payload of each full-sized
+    /// segment it stands for (the link splits it into `payload / segmentSize` segments with the
+    /// same header but for sequence numbers, Linux's `gso_size`).
+    public var segmentSize: Int
+
+    public init(length: Int, segmentSize: Int) {
+        self.length = length
+        self.segmentSize = segmentSize
     }
 }

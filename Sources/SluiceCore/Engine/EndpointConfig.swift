@@ -59,6 +59,14 @@ public struct ConnectionConfig: Sendable {
     public var mtu: Int = 1500
     /// The MSS assumed when the peer's SYN carries none (RFC 9293 §3.7.1, MUST-15: 536).
     public var defaultPeerMSS: Int = 536
+    /// Segmentation offload (TSO; Linux's `gso_max_size`): the largest IPv4 packet a data
+    /// segment may be when the link splits super-segments itself (the TUN offload mode hands
+    /// them to the kernel with `gso_size` = the segment payload, `Endpoint.pollTransmitPacket`).
+    /// A super-segment is whole full-sized segments under one header, each of which the windows
+    /// and the pacer let go at that instant; retransmissions and probes stay single segments.
+    /// Off (0, the default) or any value below two segments: every packet fits `mtu`.
+    /// At most 65,535 (the IPv4 total length) is used.
+    public var segmentationOffloadBytes: Int = 0
 
     // MARK: Options negotiated on the SYN
 

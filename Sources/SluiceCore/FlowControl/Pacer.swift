@@ -32,7 +32,10 @@ public struct Pacer: Hashable, Sendable {
     /// Segments allowed back to back after an idle period (at least 1).
     public var burstSegments: Int
     /// The rate-proportional part of the burst allowance.
-    public var burstTime: Duration
+    public var burstTime: Duration {
+        get { .nanoseconds(burstNanoseconds) }
+        set { burstNanoseconds = Swift.max(.zero, newValue).nanosecondsClamped }
+    }
     /// The current rate in bytes per second; `nil` when unpaced (mode `.off`, or automatic
     /// before the first RTT sample).
     public private(set) var rate: Double?
@@ -41,7 +44,14 @@ public struct Pacer: Hashable, Sendable {
     public private(set) var nextSendTime: Instant = Instant(nanoseconds: .min / 2)
     /// How far behind a backlogged sender may catch up (see `hold()`): a late wake-up of up
     /// to this long is made good by sending what was due at once.
-    public var catchUpTime: Duration
+    public var catchUpTime: Duration {
+        get { .nanoseconds(catchUpNanoseconds) }
+        set { catchUpNanoseconds = Swift.max(.zero, newValue).nanosecondsClamped }
+    }
+    /// `burstTime` and `catchUpTime` in nanoseconds: `didSend` runs for every data segment, and
+    /// converting a `Duration` there (128-bit arithmetic) was 4.6% of sluice-send's samples.
+    private var burstNanoseconds: Int64 = 0
+    private var catchUpNanoseconds: Int64 = 0
     /// Data waited on the pacer and only on it (`hold()`): the time since `nextSendTime` is the
     /// run loop's lateness, not idleness, until the sender has caught up or stops.
     public private(set) var backlogged = false
@@ -53,8 +63,8 @@ public struct Pacer: Hashable, Sendable {
                 burstTime: Duration = Pacer.defaultBurstTime, catchUpTime: Duration = Pacer.defaultCatchUpTime) {
         self.mode = mode
         self.burstSegments = max(1, burstSegments)
-        self.burstTime = max(.zero, burstTime)
-        self.catchUpTime = max(.zero, catchUpTime)
+        self.burstNanoseconds = max(.zero, burstTime).nanosecondsClamped
+        self.catchUpNanoseconds = max(.zero, catchUpTime).nanosecondsClamped
         if case .fixed(let r) = mode, r > 0 { rate = Double(r) }
     }
 
@@ -65,18 +75,28 @@ public struct Pacer: Hashable, Sendable {
     ///   - smoothedRTT: SRTT, `nil` before the first sample.
     ///   - inSlowStart: which ratio applies (Linux: `cwnd < ssthresh / 2`).
     public mutating func updateRate(congestionWindow: Int, smoothedRTT: Duration?, inSlowStart: Bool) {
+        updateRate(congestionWindow: congestionWindow, smoothedRTTNanoseconds: smoothedRTT?.nanosecondsClamped,
+                   inSlowStart: inSlowStart)
+    }
+
+    /// `updateRate` with SRTT in nanoseconds, as the engine keeps it (it runs before every data
+    /// segment, so no `Duration` arithmetic here).
+    mutating func updateRate(congestionWindow: Int, smoothedRTTNanoseconds srtt: Int64?, inSlowStart: Bool) {
         switch mode {
         case .off:
             rate = nil
         case .fixed(let bytesPerSecond):
             rate = bytesPerSecond > 0 ? Double(bytesPerSecond) : nil
         case .automatic(let ss, let ca):
-            guard let srtt = smoothedRTT, srtt > .zero, congestionWindow > 0 else {
+            guard let srtt, srtt > 0, congestionWindow > 0 else {
                 rate = nil
                 return
             }
             let ratio = inSlowStart ? ss : ca
-            rate = ratio * Double(congestionWindow) / srtt.secondsDouble
+            // SRTT in seconds exactly as `Duration.secondsDouble` computes it (whole seconds plus
+            // attoseconds / 1e18), so the rate is bit for bit what it was from a `Duration`.
+            let seconds = Double(srtt / 1_000_000_000) + Double((srtt % 1_000_000_000) * 1_000_000_000) / 1e18
+            rate = ratio * Double(congestionWindow) / seconds
         }
     }
 
@@ -112,8 +132,8 @@ public struct Pacer: Hashable, Sendable {
         // The burst allowance: an idle sender may be up to (burst − 1) segments, or `burstTime`
         // of the rate (at most `maxBurstBytes`), "behind"; a backlogged one `catchUpTime`.
         let segmentsNs = Double(max(0, burstSegments - 1) * max(1, mss)) * perByteNs
-        let timeNs = min(Double(burstTime.nanosecondsClamped), Double(maxBurstBytes) * perByteNs)
-        let catchUpNs = backlogged ? Double(catchUpTime.nanosecondsClamped) : 0
+        let timeNs = min(Double(burstNanoseconds), Double(maxBurstBytes) * perByteNs)
+        let catchUpNs = backlogged ? Double(catchUpNanoseconds) : 0
         let allowanceNs = max(segmentsNs, timeNs, catchUpNs)
         let earliestBase = now.nanoseconds - Int64(min(allowanceNs, 9e18))
         if nextSendTime.nanoseconds < earliestBase {
