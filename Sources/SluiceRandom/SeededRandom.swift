@@ -94,6 +94,25 @@ package struct SeededBytes: Sendable {
             i += 1
         }
         var g = generator
+        // Four words a turn from four states computed apart (state + k·γ), so the four
+        // multiply chains run side by side instead of one after another, and the loop's own
+        // checks are paid once per 32 bytes: the same outputs in the same order, about twice
+        // as fast (this loop was 44% of sluice-send's samples in the TUN offload mode).
+        let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var state = g.state
+        while n &- i >= 32 {
+            let w0 = SplitMix64.mix(state &+ gamma)
+            let w1 = SplitMix64.mix(state &+ gamma &* 2)
+            let w2 = SplitMix64.mix(state &+ gamma &* 3)
+            state = state &+ gamma &* 4
+            let w3 = SplitMix64.mix(state)
+            base.storeBytes(of: w0.littleEndian, toByteOffset: i, as: UInt64.self)
+            base.storeBytes(of: w1.littleEndian, toByteOffset: i &+ 8, as: UInt64.self)
+            base.storeBytes(of: w2.littleEndian, toByteOffset: i &+ 16, as: UInt64.self)
+            base.storeBytes(of: w3.littleEndian, toByteOffset: i &+ 24, as: UInt64.self)
+            i &+= 32
+        }
+        g.state = state
         while n - i >= 8 {
             base.storeBytes(of: g.next().littleEndian, toByteOffset: i, as: UInt64.self)
             i += 8

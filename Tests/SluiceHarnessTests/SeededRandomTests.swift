@@ -36,6 +36,26 @@ import SluiceTestSupport
         #expect(far.next(16) == hexBytes("117372b30350bafe82730354d20c155b"))
     }
 
+    /// Whatever the cuts (the fill's four-word loop, its word loop and its byte tail all meet
+    /// pieces that start and end mid-word), the bytes are SplitMix64's outputs, little-endian,
+    /// one after another.
+    @Test(arguments: [UInt64(3), 4, 5])
+    func seededBytesAreTheSameHoweverTheyAreCut(seed: UInt64) {
+        print("SeededRandomTests cuts seed \(seed)")
+        var reference = SplitMix64(seed: 11)
+        var expected: [UInt8] = []
+        while expected.count < 200_000 {
+            withUnsafeBytes(of: reference.next().littleEndian) { expected += $0 }
+        }
+        var cuts = Xoshiro256(seed: seed)
+        var bytes = SeededBytes(seed: 11)
+        var got: [UInt8] = []
+        while got.count < 190_000 {
+            got += bytes.next(Int(cuts.next() % 200))   // 0 … 199: across words and 32-byte turns
+        }
+        #expect(got == Array(expected[..<got.count]))
+    }
+
     /// The harness's byte stream: SplitMix64 bytes in a 65 521-byte block, XORed with the lap.
     @Test func byteStreamReferenceBytes() {
         let stream = ByteStream(seed: 7)
