@@ -99,6 +99,12 @@ import Testing
         t.expectNothing(at: Self.ms(209))
         t.expectTransmit(Self.segments(0, 1), at: Self.ms(210))
         t.expectNothing(at: Self.ms(210))
+        // Its ACK lets two more go (cwnd 2 segments): still resends (below SND.MAX), so one at a
+        // time, as plain mode sends them and skips SACKed ranges between them.
+        t.send(Self.ack(upTo: 1), at: Self.ms(220))
+        t.expectTransmit(Self.segments(1, 2), at: Self.ms(220))
+        t.expectTransmit(Self.segments(2, 3), at: Self.ms(220))
+        t.expectNothing(at: Self.ms(220))
     }
 
     /// Below two segments of room (or with the default 0) nothing is joined.

@@ -95,11 +95,14 @@ extension Connection {
     /// RFC 5681 §3.1) and the pacer, asked segment by segment as plain mode asks it. The link then
     /// delivers the segments the super-segment stands for (Linux's `tcp_tso_autosize` sizes its
     /// TSO bursts by the pacing rate the same way). Returns `first` when offload is off
-    /// (`ConnectionConfig.segmentationOffloadBytes` below two segments) or nothing more may go.
+    /// (`ConnectionConfig.segmentationOffloadBytes` below two segments), when the segment
+    /// resends data (a timeout's go-back) or when nothing more may go.
     func superSegmentLength(first: Int, unsent: Int, maxPayload: Int, maxPacketLength: Int,
                             optionsLength: Int, at now: Instant) -> Int {
         let limit = Swift.min(config.segmentationOffloadBytes, maxPacketLength, 0xFFFF) - ipAndTCPHeaderLength - optionsLength
-        guard first == maxPayload, maxPayload > 0, limit >= 2 * maxPayload else { return first }
+        // New data only: after a timeout's go-back (SND.NXT below SND.MAX) segments are resent
+        // one at a time, so SACKed ranges are skipped segment by segment as in plain mode.
+        guard first == maxPayload, maxPayload > 0, limit >= 2 * maxPayload, !sndNxt.isBefore(sndMax) else { return first }
         // `usableWindow()` still counts `first` as unsent: it is not in flight yet.
         let room = Swift.min(limit, unsent, usableWindow())
         var length = first
