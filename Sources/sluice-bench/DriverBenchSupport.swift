@@ -114,15 +114,32 @@ func loopbackTransfer(label: String, port: Int, receiverFlags: [String] = [], se
     let sender = runCommand([benchBinary("sluice-send"), "--connect", "10.0.0.2:\(port)"] + senderFlags + ["--json"],
                             directory: directory, name: "send-\(label)", seconds: seconds)
     guard receiver.wait(seconds: 30) == 0, sender.status == 0 else { return nil }
-    return LoopbackTransfer(summary: firstJSONLine(receiver.stdout), receiverPeakRSSKiB: receiver.maxRSSKiB)
+    return LoopbackTransfer(summary: firstJSONLine(receiver.stdout), senderSummary: firstJSONLine(sender.output),
+                            receiverPeakRSSKiB: receiver.maxRSSKiB)
 }
 
-/// What a `loopbackTransfer` leaves: sluice-recv's JSON summary line and its peak RSS.
+/// What a `loopbackTransfer` leaves: sluice-recv's and sluice-send's JSON summary lines and the
+/// receiver's peak RSS.
 struct LoopbackTransfer {
     var summary: Substring?
+    var senderSummary: Substring?
     var receiverPeakRSSKiB: Int
     /// The receiver's goodput, Gbit/s.
     var gbps: Double? { summary.flatMap { jsonNumber("goodput_bps", in: $0) }.map { $0 / 1e9 } }
+}
+
+/// Seconds the hypervisor gave this machine's CPUs to others (`steal`, the eighth value of the
+/// `cpu` line of /proc/stat, in clock ticks, all CPUs together); nil when unreadable. A run
+/// whose steal grew was descheduled by the host, which no program inside can prevent.
+func hostStealSeconds() -> Double? {
+    guard let file = fopen("/proc/stat", "r") else { return nil }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 512)
+    guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+    let text = String(decoding: line.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let fields = text.split(separator: " ")
+    guard fields.first == "cpu", fields.count > 8, let ticks = Double(fields[8]) else { return nil }
+    return ticks / Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
 }
 
 /// The first UDP port of this run's loopback transfers (the next ones follow it), from the

@@ -12,6 +12,11 @@ import SluiceTrace
 /// `PacingBins`). Targets (issue 10): every bin within ±10 % at 50 and 200 Mbit/s, within one
 /// full segment (the largest the sender sent: 1448 bytes with timestamps) at 10 Mbit/s.
 ///
+/// Beside each rate: the host's steal time during the run (`hostStealSeconds`: the hypervisor
+/// ran someone else on this VM's CPUs, so a bin could miss whatever the pacer did) and the bytes
+/// the sender retransmitted (a loss over loopback, a receive-socket overflow, empties bins until
+/// it is recovered): a miss with either non-zero is not the pacer's.
+///
 /// `gbps` is the payload rate achieved over the bins at the highest rate, `baseline_gbps` that
 /// rate as configured (the ratio shows how close the average is).
 enum PacingBench {
@@ -24,6 +29,10 @@ enum PacingBench {
     struct Result {
         var mbit: Int
         var bins: PacingBins.Result
+        /// The host's steal time during the run, ms (nil: /proc/stat unreadable).
+        var hostStealMs: Double?
+        /// What sluice-send retransmitted.
+        var retransmittedBytes: Int?
         var expectedBytes: Double { bins.expectedBytes }
         var maxDeviationBytes: Double { bins.maxDeviationBytes }
         var maxDeviationPercent: Double { 100 * bins.maxDeviationFraction }
@@ -40,7 +49,8 @@ enum PacingBench {
         var json: BenchJSON {
             BenchJSON(["mbit": mbit, "achieved_gbps": achievedGbps, "bins": bins.bins.count, "expected_bytes_per_bin": expectedBytes,
                        "segment_bytes": bins.segmentBytes, "max_deviation_bytes": maxDeviationBytes,
-                       "max_deviation_percent": maxDeviationPercent, "bins_off_target": binsOff, "met": met])
+                       "max_deviation_percent": maxDeviationPercent, "bins_off_target": binsOff, "met": met,
+                       "host_steal_ms": hostStealMs, "retransmitted_bytes": retransmittedBytes])
         }
     }
 
@@ -72,7 +82,8 @@ enum PacingBench {
             print("pacing, UDP loopback, real clock, 10 ms bins after the first round trip, \(stamp.date), \(stamp.machine):")
             for r in results {
                 print("  \(String(r.mbit).padding(4))Mbit/s   achieved \(formatted(r.achievedGbps * 1000, 2)) Mbit/s   \(r.bins.bins.count) bins of \(Int(r.expectedBytes)) B"
-                      + "   largest deviation \(formatted(r.maxDeviationPercent, 1)) % (\(Int(r.maxDeviationBytes)) B, \(r.binsOff) bins off)   target \(r.target): \(r.met ? "met" : "NOT met")")
+                      + "   largest deviation \(formatted(r.maxDeviationPercent, 1)) % (\(Int(r.maxDeviationBytes)) B, \(r.binsOff) bins off)   target \(r.target): \(r.met ? "met" : "NOT met")"
+                      + "   (host steal \(r.hostStealMs.map { formatted($0, 0) } ?? "?") ms, retransmitted \(r.retransmittedBytes.map(String.init) ?? "?") B)")
             }
         }
         return 0
@@ -82,9 +93,14 @@ enum PacingBench {
         let rateBytes = Double(mbit) * 1e6 / 8
         let bytes = Int(rateBytes * seconds)
         let pcap = "\(directory)/send-\(mbit).pcap"
-        guard loopbackTransfer(label: "\(mbit)", port: port, senderFlags: ["--bytes", "\(bytes)", "--pace", "\(mbit)mbit", "--pcap", pcap],
-                               seconds: seconds * 3 + 30, directory: directory) != nil else { return nil }
-        return analyse(pcap: pcap, rateBytesPerSecond: rateBytes, mbit: mbit)
+        let stealBefore = hostStealSeconds()
+        guard let transfer = loopbackTransfer(label: "\(mbit)", port: port, senderFlags: ["--bytes", "\(bytes)", "--pace", "\(mbit)mbit", "--pcap", pcap],
+                                              seconds: seconds * 3 + 30, directory: directory) else { return nil }
+        let stealAfter = hostStealSeconds()
+        guard var result = analyse(pcap: pcap, rateBytesPerSecond: rateBytes, mbit: mbit) else { return nil }
+        if let a = stealBefore, let b = stealAfter { result.hostStealMs = (b - a) * 1000 }
+        result.retransmittedBytes = transfer.senderSummary.flatMap { jsonNumber("retransmitted_bytes", in: $0) }.map { Int($0) }
+        return result
     }
 
     /// Bins the sender's data segments (source 10.0.0.1) of `pcap` (`PacingBins`).
