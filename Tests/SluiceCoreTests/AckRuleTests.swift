@@ -50,6 +50,23 @@ import Testing
         t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 201, window: 3896), at: Self.ms(70))
     }
 
+    /// Reads that each reopen the window before the next transmit share one ACK, and the
+    /// window-update counter counts that ACK once (it counted every read: sluice-recv reported
+    /// 50,049 window updates for 6,037 segments sent over TUN).
+    @Test func readsBeforeOneTransmitMakeOneWindowUpdate() {
+        let (t, id) = EngineTest.makeEstablished()
+        t.send(Seg(flags: .ack, seq: peerISS + 1, ack: ourISS + 1, window: 8192, payload: streamBytes(0..<1460)), at: Self.ms(20))
+        t.send(Seg(flags: .ack, seq: peerISS + 1461, ack: ourISS + 1, window: 8192, payload: streamBytes(1460..<2920)), at: Self.ms(20))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 2921, window: 1176), at: Self.ms(20))
+        t.send(Seg(flags: .ack, seq: peerISS + 2921, ack: ourISS + 1, window: 8192, payload: streamBytes(2920..<4096)), at: Self.ms(21))
+        t.expectNothing(at: Self.ms(21))   // the ACK for the last segment is delayed
+        #expect(t.read(id, max: 2048) == streamBytes(0..<2048))
+        #expect(t.read(id, max: 2048) == streamBytes(2048..<4096))
+        t.expectTransmit(Seg(flags: .ack, seq: ourISS + 1, ack: peerISS + 4097, window: 4096), at: Self.ms(22))
+        t.expectNothing(at: Self.ms(22))
+        #expect(t.endpoint.stats(of: id)?.flow.windowUpdatesSent == 1)
+    }
+
     /// The sender's segments are at most half the largest window the peer offered (Linux
     /// `tcp_bound_to_half_wnd`): with a 2000-byte window and MSS 1460 it sends two 1000-byte
     /// segments, so the receiver's "second full-sized segment" ACK keeps the window moving.

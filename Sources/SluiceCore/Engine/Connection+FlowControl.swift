@@ -66,8 +66,9 @@ extension Connection {
         guard n > 0 else { return }
         if shouldSendWindowUpdate() {
             let peerWindow = flow.receiveWindow.map { $0.currentWindow(receiveNext: rcvNxt) } ?? 0
+            // Counted once per ACK it goes out on: reads before the next transmit share it.
+            if !ackNow { flow.accounting.windowUpdateSent() }
             ackNow = true
-            flow.accounting.windowUpdateSent()
             if let w = flow.receiveWindow, peerWindow < w.sillyWindowThreshold {
                 flow.updateRepeat.reopened(at: flow.lastSeen, smoothedRTT: rtt.smoothedRTT.map { .nanoseconds($0) },
                                            rto: rtt.rtoDuration)
