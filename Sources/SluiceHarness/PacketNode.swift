@@ -48,8 +48,13 @@ public final class RawPacketNode: PacketNode {
     public func pollTransmit(into buffer: UnsafeMutableRawBufferPointer, at now: Instant) -> Int? {
         guard let first = outbox.first, first.at <= now else { return nil }
         outbox.removeFirst()
+        // Copy inside `withUnsafeBytes`: after `removeFirst`, `first` holds the only reference
+        // to the array, and an optimized build frees it as soon as it is last used, so a pointer
+        // taken out of the closure (`withUnsafeBytes { $0 }`) reads freed memory.
         let n = min(first.bytes.count, buffer.count)
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: first.bytes.withUnsafeBytes { $0 }[0..<n]))
+        first.bytes.withUnsafeBytes { source in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<n]))
+        }
         return n
     }
 
