@@ -35,6 +35,11 @@ extension PacketLink {
 
     /// One `receive(into:)` per packet (links without a batch system call).
     package func receive(batch: PacketBatch, forCapture: Bool) throws(LinkError) -> Int {
+        try receiveOneAtATime(batch)
+    }
+
+    /// Fills `batch` with one `receive(into:)` per packet, until nothing waits or it is full.
+    package func receiveOneAtATime(_ batch: PacketBatch) throws(LinkError) -> Int {
         batch.count = 0
         while batch.count < batch.capacity, let n = try receive(into: batch.slot(batch.count)) {
             batch.lengths[batch.count] = UInt32(n)

@@ -119,17 +119,12 @@ package final class TUNDevice: PacketLink {
     /// stack, not a wire, so the engine does not read its payload for a checksum, and a partial
     /// checksum is completed only for the capture.
     package func receive(batch: PacketBatch, forCapture: Bool) throws(LinkError) -> Int {
+        guard offload else { return try receiveOneAtATime(batch) }
         batch.count = 0
         while batch.count < batch.capacity {
-            let slot = batch.slot(batch.count)
-            if offload {
-                guard let (length, vouched) = try receiveWithHeader(into: slot, completingChecksum: forCapture) else { break }
-                batch.lengths[batch.count] = UInt32(length)
-                batch.checksums[batch.count] = vouched ? .vouchedByLink : .unverified
-            } else {
-                guard let length = try receive(into: slot) else { break }
-                batch.lengths[batch.count] = UInt32(length)
-            }
+            guard let (length, vouched) = try receiveWithHeader(into: batch.slot(batch.count), completingChecksum: forCapture) else { break }
+            batch.lengths[batch.count] = UInt32(length)
+            batch.checksums[batch.count] = vouched ? .vouchedByLink : .unverified
             batch.count += 1
         }
         return batch.count

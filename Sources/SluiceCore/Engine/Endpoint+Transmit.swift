@@ -108,18 +108,3 @@ extension Endpoint {
         return ipIdentification
     }
 }
-
-/// A packet `Endpoint.pollTransmitPacket` wrote at the front of the caller's buffer.
-public struct TransmitPacket: Hashable, Sendable {
-    /// The IPv4 packet's length.
-    public var length: Int
-    /// 0 for a packet that goes as it is; for a super-segment, the payload of each full-sized
-    /// segment it stands for (the link splits it into `payload / segmentSize` segments with the
-    /// same header but for sequence numbers, Linux's `gso_size`).
-    public var segmentSize: Int
-
-    public init(length: Int, segmentSize: Int) {
-        self.length = length
-        self.segmentSize = segmentSize
-    }
-}
