@@ -15,6 +15,7 @@ enum EndpointFuzz {
             $0.connection.sackEnabled = seed % 2 == 0
             $0.connection.timestampsEnabled = seed % 3 == 0
             $0.connection.windowScaleEnabled = seed % 5 == 0
+            $0.connection.segmentationOffloadBytes = seed % 7 < 3 ? 65_535 : 0   // TSO on some seeds
             $0.maxConnections = 4
         }
         let (t, id) = EngineTest.makeEstablished(config: config)

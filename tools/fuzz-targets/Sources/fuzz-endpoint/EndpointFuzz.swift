@@ -1,8 +1,9 @@
 // libFuzzer target: one endpoint (10.0.0.1) fed arbitrary segments, time steps and application
 // calls from each connection state, with its invariants checked after every input.
 //
-// Input: byte 0 picks the starting state (`Scenario`) and the options negotiated (SACK,
-// timestamps, window scaling, buffer sizes); then operations until the input ends (`Op`).
+// Input: byte 0 picks the starting state (`Scenario`, its value mod 10) and, from 128 up,
+// segmentation offload (super-segments out); byte 1 the options negotiated (SACK, timestamps,
+// window scaling, MTU, keep-alive, …); then operations until the input ends (`Op`).
 // Segments come from the peer (10.0.0.2:40000) with sequence and acknowledgment numbers
 // relative to what each side really sent (so most land near the window), any flags, window,
 // options and a payload of the peer's stream; some come from other ports, some are raw TCP
@@ -287,6 +288,7 @@ public func endpointFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     if knobs & 32 != 0 { config.connection.flowControl.userTimeout = .seconds(20) }
     if knobs & 64 != 0 { config.connection.delayedACKEnabled = false }
     if knobs & 128 != 0 { config.connection.flowControl.zeroWindowProbeStyle = .emptyBelowUnacknowledged }
+    if head >= 128 { config.connection.segmentationOffloadBytes = 65_535 }   // TSO: super-segments out
     let endpoint = Endpoint(config: config)
     let active = scenario == .synSent || scenario == .activeEstablished
     let peer = Peer(endpoint: endpoint, localPort: active ? 49152 : listenPort, wscale: wscale, sack: sack, timestamps: timestamps)
