@@ -41,6 +41,7 @@ struct StatsTracker {
     /// Fills the report's timing and flow-control fields from the last statistics.
     func fill(_ report: inout TransferReport, at now: Instant) {
         if let startedAt { report.seconds = (now - startedAt).secondsDouble }
+        report.runQueueWaitSeconds = runQueueWaitSeconds()   // the run loop's thread calls this
         if let tuple {
             report.local = "\(tuple.local)"
             report.remote = "\(tuple.remote)"

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 import SluiceCore
 import SluiceFormat
 
@@ -10,7 +13,10 @@ import SluiceFormat
 /// `probes_sent`, `window_updates_sent`, `peak_buffer_bytes` (send buffer for the sender,
 /// receive buffer for the receiver), `rwnd_limited_s`, `cwnd_limited_s`, `pacing_limited_s`,
 /// `app_limited_s` (issue 5 item 7: time the sender spent limited by the receiver's window, the
-/// congestion window, the pacer, the application).
+/// congestion window, the pacer, the application). `runqueue_wait_s`, when the kernel reports it:
+/// how long the run loop's thread was runnable but waited for a CPU (`/proc/thread-self/schedstat`);
+/// the engine's clock reads time passing then, but it cannot act, so the limits above can be off
+/// by up to that much (a loaded machine: tests allow for it).
 package struct TransferReport: Sendable {
     package enum Role: String, Sendable { case sender, receiver }
 
@@ -37,6 +43,8 @@ package struct TransferReport: Sendable {
     package var pacingLimitedSeconds: Double = 0
     package var appLimitedSeconds: Double = 0
     package var smoothedRTTMilliseconds: Double?
+    /// Seconds the run loop's thread waited for a CPU while runnable (`runQueueWaitSeconds()`).
+    package var runQueueWaitSeconds: Double?
 
     package init(role: Role) { self.role = role }
 
@@ -72,6 +80,7 @@ package struct TransferReport: Sendable {
             ("app_limited_s", number(appLimitedSeconds, 6)),
         ]
         if let srtt = smoothedRTTMilliseconds { fields.append(("srtt_ms", number(srtt, 3))) }
+        if let wait = runQueueWaitSeconds { fields.append(("runqueue_wait_s", number(wait, 6))) }
         return JSONWriter.object(fields, layout: .compact)
     }
 
@@ -95,4 +104,18 @@ package struct TransferReport: Sendable {
 /// Exactly `digits` decimals (`1.500000`; 0 digits: a whole number); `0` when not finite.
 private func number(_ value: Double, _ digits: Int) -> String {
     value.isFinite ? formatFixed(value, digits) : "0"
+}
+
+/// How long the calling thread has waited on a run queue (runnable, not running) since it
+/// started: the second field of `/proc/thread-self/schedstat`, in nanoseconds (Linux with
+/// `CONFIG_SCHED_INFO`); `nil` where it cannot be read.
+package func runQueueWaitSeconds() -> Double? {
+    guard let file = fopen("/proc/thread-self/schedstat", "r") else { return nil }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 128)
+    guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+    let text = String(decoding: line.prefix(while: { $0 != 0 && $0 != 10 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let fields = text.split(separator: " ")
+    guard fields.count >= 2, let waiting = UInt64(fields[1]) else { return nil }
+    return Double(waiting) / 1e9
 }

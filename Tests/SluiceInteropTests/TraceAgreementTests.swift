@@ -5,7 +5,8 @@ import SluiceTestSupport
 /// `sluice-trace --json`'s split of the sender's time (`limited_s` of the sender's direction)
 /// equals `sluice-send --json`'s own (`rwnd_limited_s`, `cwnd_limited_s` + `pacing_limited_s`,
 /// `app_limited_s`) within 5% of the transfer's duration on the capture the sender wrote, and
-/// within 10% on a capture taken at the receiver: over the UDP-on-loopback link (no root), and
+/// within 10% on a capture taken at the receiver (plus the time the sender's run loop waited for
+/// a CPU, `runqueue_wait_s`, during which its clock runs but it cannot act): over the UDP-on-loopback link (no root), and
 /// over TUN against the Linux kernel (root; skipped with a message without it, failed in CI).
 struct TraceAgreementTests {
     /// The sender's direction of `sluice-trace --json PCAP` (A→B: the sender opened the connection).
@@ -27,15 +28,29 @@ struct TraceAgreementTests {
         let rwnd = sender["rwnd_limited_s"] as? Double ?? -1
         let cwnd = (sender["cwnd_limited_s"] as? Double ?? -1) + (sender["pacing_limited_s"] as? Double ?? 0)
         let app = sender["app_limited_s"] as? Double ?? -1
-        let limit = tolerance * t.duration
-        let text = "\(label): duration \(t.duration) s; trace rwnd \(t.rwnd) cwnd \(t.cwnd) app \(t.app) uncertain \(t.uncertain); sender rwnd \(rwnd) cwnd+pacing \(cwnd) app \(app)"
+        // The sender's accounting can be off by the time its run loop was runnable but had no
+        // CPU (`runqueue_wait_s`: the tests run in parallel on two cores), beyond the tolerance.
+        let waited = sender["runqueue_wait_s"] as? Double ?? 0
+        let limit = tolerance * t.duration + waited
+        var text = "\(label): duration \(t.duration) s (sender waited \(waited) s for a CPU); trace rwnd \(t.rwnd) cwnd \(t.cwnd) app \(t.app) uncertain \(t.uncertain); sender rwnd \(rwnd) cwnd+pacing \(cwnd) (pacing \(sender["pacing_limited_s"] ?? "?")) app \(app), srtt \(sender["srtt_ms"] ?? "?") ms, retransmitted \(sender["retransmitted_bytes"] ?? "?") B"
+        let agrees = abs(t.rwnd - rwnd) <= limit && abs(t.cwnd - cwnd) <= limit && abs(t.app - app) <= limit && t.uncertain <= limit
+        if !agrees {
+            // Keep what disagreed (the scratch directory goes away with the test) for sluice-trace.
+            let kept = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-agreement-failures")
+            try? FileManager.default.createDirectory(at: kept, withIntermediateDirectories: true)
+            let name = "\(label.replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: ",", with: ""))-\(getpid()).pcap"
+            let copy = kept.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: copy)
+            if (try? FileManager.default.copyItem(at: URL(fileURLWithPath: pcap), to: copy)) != nil { text += "; capture kept at \(copy.path)" }
+        }
         print(text)
         #expect(t.duration > 0, "\(text)")
         // A pacer that holds data with nothing in flight is invisible in a capture (README,
         // "Limits of the inference"). Over TUN that happened after a 1 s handshake "RTT" (the
         // kernel's first SYN-ACK dropped before the device's qdisc was attached; answered
         // again after 1 s): TUNDevice now waits for the carrier, and the engine takes no sample
-        // from a handshake ACK that arrives after its SYN timer expired. So no exception here.
+        // from a handshake ACK that arrives after its SYN timer expired. Holds after a loss stay
+        // (SRTT then varies): the TUN loss test runs without the pacer.
         #expect(abs(t.rwnd - rwnd) <= limit, "rwnd_limited: \(text)")
         #expect(abs(t.cwnd - cwnd) <= limit, "cwnd_limited: \(text)")
         #expect(abs(t.app - app) <= limit, "app_limited: \(text)")
@@ -83,8 +98,9 @@ struct TraceAgreementLoopbackTests {
 }
 
 /// Over TUN against the Linux kernel: Sluice sends to a kernel receiver that reads in bursts
-/// with pauses (a slow reader), without and with 2% loss each way. The receiver-side capture
-/// is tcpdump on the TUN device inside the namespace (the kernel's end of the wire).
+/// with pauses (a slow reader), without and with 2% loss each way, with `--pace off` (see the
+/// sender's arguments). The receiver-side capture is tcpdump on the TUN device inside the
+/// namespace (the kernel's end of the wire).
 @Suite(TraceAgreementPrerequisites.tun.trait)
 struct TraceAgreementKernelTests {
     @Test(arguments: [0, 2])
@@ -113,6 +129,11 @@ struct TraceAgreementKernelTests {
             "--tun", namespace.device, "--local", namespace.sluiceAddress,
             "--connect", "\(namespace.kernelAddress):\(port)",
             "--bytes", "256KiB", "--seed", "\(lossPercent + 31)", "--pcap", sendPcap, "--json",
+            // No pacer: after a loss SRTT varies run to run, and with it how long the pacer holds
+            // data with nothing in flight, which a capture cannot tell from an idle application
+            // (README, "Limits of the inference"; two CI runs disagreed by 0.25 s of 2.4 s with
+            // `--pace auto`). The loopback test keeps the default pacer.
+            "--pace", "off",
         ])
         defer { sender.kill() }
         #expect(sender.wait(seconds: 100) == 0, "\(sender.transcript)")

@@ -29,10 +29,11 @@ import SluiceTestSupport
         r.pacingLimitedSeconds = 0.0000004
         r.appLimitedSeconds = 0
         r.smoothedRTTMilliseconds = 2.0005
+        r.runQueueWaitSeconds = 0.0123455
         return r
     }
 
-    /// A receiver's report that failed: no SRTT (the key is absent), a non-finite time (written
+    /// A receiver's report that failed: no SRTT and no run-queue figure (the keys are absent), a non-finite time (written
     /// as 0), a control character in a string.
     static var receiver: TransferReport {
         var r = sender
@@ -41,6 +42,7 @@ import SluiceTestSupport
         r.result = "reset"
         r.zeroWindowSeconds = .infinity
         r.smoothedRTTMilliseconds = nil
+        r.runQueueWaitSeconds = nil
         return r
     }
 
