@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 import SluiceCore
 
 /// Follows one connection's `ConnectionStats` while it lives, so its report can be written after
@@ -74,3 +77,17 @@ struct StatsTracker {
 
 /// The progress line's rate is averaged over this long.
 private let rateWindowSeconds = 0.5
+
+/// How long the calling thread has waited on a run queue (runnable, not running) since it
+/// started: the second field of `/proc/thread-self/schedstat`, in nanoseconds (Linux with
+/// `CONFIG_SCHED_INFO`); `nil` where it cannot be read.
+package func runQueueWaitSeconds() -> Double? {
+    guard let file = fopen("/proc/thread-self/schedstat", "r") else { return nil }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 128)
+    guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+    let text = String(decoding: line.prefix(while: { $0 != 0 && $0 != 10 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let fields = text.split(separator: " ")
+    guard fields.count >= 2, let waiting = UInt64(fields[1]) else { return nil }
+    return Double(waiting) / 1e9
+}

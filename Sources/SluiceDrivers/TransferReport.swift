@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 import SluiceCore
 import SluiceFormat
 
@@ -104,18 +101,4 @@ package struct TransferReport: Sendable {
 /// Exactly `digits` decimals (`1.500000`; 0 digits: a whole number); `0` when not finite.
 private func number(_ value: Double, _ digits: Int) -> String {
     value.isFinite ? formatFixed(value, digits) : "0"
-}
-
-/// How long the calling thread has waited on a run queue (runnable, not running) since it
-/// started: the second field of `/proc/thread-self/schedstat`, in nanoseconds (Linux with
-/// `CONFIG_SCHED_INFO`); `nil` where it cannot be read.
-package func runQueueWaitSeconds() -> Double? {
-    guard let file = fopen("/proc/thread-self/schedstat", "r") else { return nil }
-    defer { fclose(file) }
-    var line = [CChar](repeating: 0, count: 128)
-    guard fgets(&line, Int32(line.count), file) != nil else { return nil }
-    let text = String(decoding: line.prefix(while: { $0 != 0 && $0 != 10 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    let fields = text.split(separator: " ")
-    guard fields.count >= 2, let waiting = UInt64(fields[1]) else { return nil }
-    return Double(waiting) / 1e9
 }
